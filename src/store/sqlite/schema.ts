@@ -1,0 +1,101 @@
+import type { ScalarEntryKind } from '../../fhir/search/index-entry';
+
+/**
+ * Index tables, one per entry kind. Each row belongs to the current version of
+ * one resource (`rid`), carries the resource type (so that every lookup is
+ * `(type, param, value)`-indexed), and `grp`: null for a plain entry, or the
+ * number of the composite combination the row is a part of (its `param` is
+ * then `<composite code>#<part index>`).
+ */
+export const INDEX_TABLES: Record<ScalarEntryKind, { table: string; columns: readonly string[] }> = {
+  token: { table: 'ix_token', columns: ['system', 'code', 'text'] },
+  string: { table: 'ix_string', columns: ['value', 'exact'] },
+  reference: { table: 'ix_reference', columns: ['ref', 'ref_type', 'ref_id', 'id_system', 'id_value'] },
+  date: { table: 'ix_date', columns: ['low', 'high'] },
+  number: { table: 'ix_number', columns: ['value'] },
+  quantity: { table: 'ix_quantity', columns: ['value', 'system', 'code', 'unit'] },
+  uri: { table: 'ix_uri', columns: ['value'] },
+};
+
+/** Entry field name (index-entry.ts) to column name, where they differ. */
+export const COLUMN_OF_FIELD: Record<string, string> = {
+  type: 'ref_type',
+  id: 'ref_id',
+  idSystem: 'id_system',
+  idValue: 'id_value',
+};
+
+/**
+ * The schema. `resource` has one row per resource (its current version, maybe
+ * a tombstone); `version` holds every version, immutable; `sort_value` holds
+ * the per-parameter sort values of current versions.
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS version (
+  vrow INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  last_updated TEXT NOT NULL,
+  method TEXT NOT NULL,
+  deleted INTEGER NOT NULL,
+  json TEXT,
+  hkey TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS version_key ON version(type, id, version);
+CREATE INDEX IF NOT EXISTS version_type_hkey ON version(type, hkey);
+CREATE INDEX IF NOT EXISTS version_hkey ON version(hkey);
+
+CREATE TABLE IF NOT EXISTS resource (
+  rid INTEGER PRIMARY KEY,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  vrow INTEGER NOT NULL,
+  last_updated_ms INTEGER NOT NULL,
+  deleted INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS resource_key ON resource(type, id);
+CREATE INDEX IF NOT EXISTS resource_type_ref ON resource(type, deleted, ref);
+CREATE INDEX IF NOT EXISTS resource_type_lu ON resource(type, deleted, last_updated_ms);
+
+CREATE TABLE IF NOT EXISTS sort_value (
+  rid INTEGER NOT NULL,
+  param TEXT NOT NULL,
+  low,
+  high,
+  PRIMARY KEY (rid, param)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS ix_token (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, system TEXT, code TEXT, text TEXT);
+CREATE INDEX IF NOT EXISTS ix_token_code ON ix_token(type, param, code, system);
+CREATE INDEX IF NOT EXISTS ix_token_rid ON ix_token(rid, param);
+
+CREATE TABLE IF NOT EXISTS ix_string (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value TEXT NOT NULL, exact TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_string_value ON ix_string(type, param, value);
+CREATE INDEX IF NOT EXISTS ix_string_rid ON ix_string(rid, param);
+
+CREATE TABLE IF NOT EXISTS ix_reference (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, ref TEXT, ref_type TEXT, ref_id TEXT, id_system TEXT, id_value TEXT);
+CREATE INDEX IF NOT EXISTS ix_reference_ref ON ix_reference(type, param, ref);
+CREATE INDEX IF NOT EXISTS ix_reference_id ON ix_reference(type, param, ref_id);
+CREATE INDEX IF NOT EXISTS ix_reference_ident ON ix_reference(type, param, id_value);
+CREATE INDEX IF NOT EXISTS ix_reference_rid ON ix_reference(rid, param);
+
+CREATE TABLE IF NOT EXISTS ix_date (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, low INTEGER NOT NULL, high INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_date_low ON ix_date(type, param, low);
+CREATE INDEX IF NOT EXISTS ix_date_high ON ix_date(type, param, high);
+CREATE INDEX IF NOT EXISTS ix_date_rid ON ix_date(rid, param);
+
+CREATE TABLE IF NOT EXISTS ix_number (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_number_value ON ix_number(type, param, value);
+CREATE INDEX IF NOT EXISTS ix_number_rid ON ix_number(rid, param);
+
+CREATE TABLE IF NOT EXISTS ix_quantity (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL, system TEXT, code TEXT, unit TEXT);
+CREATE INDEX IF NOT EXISTS ix_quantity_value ON ix_quantity(type, param, value);
+CREATE INDEX IF NOT EXISTS ix_quantity_rid ON ix_quantity(rid, param);
+
+CREATE TABLE IF NOT EXISTS ix_uri (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS ix_uri_value ON ix_uri(type, param, value);
+CREATE INDEX IF NOT EXISTS ix_uri_rid ON ix_uri(rid, param);
+`;

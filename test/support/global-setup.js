@@ -1,0 +1,15 @@
+/**
+ * Says once, before the suite, which adapters it will exercise: the MongoDB
+ * adapter runs only when MONGODB_URL is set (.ci/run starts FerretDB and sets it).
+ */
+module.exports = async function globalSetup() {
+  if (process.env.MONGODB_URL) {
+    process.stdout.write(`\nStore adapters under test: sqlite, mongo (${redact(process.env.MONGODB_URL)})\n`);
+  } else {
+    process.stdout.write('\nStore adapters under test: sqlite only (set MONGODB_URL, or run .ci/run, to include mongo)\n');
+  }
+};
+
+function redact(url) {
+  return url.replace(/\/\/[^@/]*@/, '//***@');
+}
