@@ -1,0 +1,172 @@
+import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Operation } from 'rfc6902';
+import { VersionConflict, type ResourceStore, type VersionRecord, type WriteMethod } from '../store/port';
+import { KeyedQueue } from './keyed-queue';
+import { errors } from './outcomes';
+import { applyJsonPatch } from './patch';
+import type { IndexEntry } from './search/index-entry';
+import { nextLastUpdated, stampMeta, type StoredResource } from './versioning';
+
+export interface WriterDeps {
+  store: ResourceStore;
+  validator: { validate(resource: Resource): OperationOutcomeIssue[] };
+  indexer: { extract(resource: Resource): IndexEntry[] };
+  now: () => number;
+}
+
+export interface WriteOptions {
+  /** Version the client expects to be current (`If-Match`). */
+  ifMatch?: number;
+}
+
+export interface WriteResult {
+  resource: StoredResource;
+  /** True when this write created the resource (201), false for an update (200). */
+  created: boolean;
+}
+
+export interface DeleteResult {
+  /** The tombstone's version, when a delete happened now or earlier. */
+  versionId?: number;
+  /** False when there was nothing to delete (already deleted, or no match). */
+  deleted: boolean;
+}
+
+/** Retries of a write without If-Match that lost a race to another process: the client asked for "last write wins". */
+const MAX_RETRIES = 5;
+
+/**
+ * The write pipeline of FhirService (which constructs it and is its only
+ * user): validate, stamp meta, extract index entries, serialize once, and
+ * append the version with compare-and-set. Writes to one resource are queued
+ * in-process; a race lost to another process is retried, or is a 412 when the
+ * client sent If-Match. No access or audit logic lives here.
+ * @see https://hl7.org/fhir/R4/http.html#concurrency
+ */
+export class ResourceWriter {
+  private readonly queue = new KeyedQueue();
+
+  constructor(private readonly deps: WriterDeps) {}
+
+  /** A new resource with a server-assigned id. */
+  async create(type: string, id: string, resource: Resource): Promise<StoredResource> {
+    return this.append(type, id, resource, 'POST', undefined);
+  }
+
+  /** Update, or create with the client's id when absent or deleted. */
+  update(type: string, id: string, resource: Resource, opts: WriteOptions): Promise<WriteResult> {
+    return this.mutate(type, id, opts, async (current) => {
+      checkIfMatch(type, id, current, opts);
+      const created = !current || current.deleted;
+      return { resource: await this.append(type, id, resource, 'PUT', current), created };
+    });
+  }
+
+  patch(type: string, id: string, ops: Operation[], opts: WriteOptions): Promise<WriteResult> {
+    return this.mutate(type, id, opts, async (current) => {
+      const live = requireLive(type, id, current);
+      checkIfMatch(type, id, live, opts);
+      const patched = applyJsonPatch(JSON.parse(live.json as string) as Resource, ops);
+      return { resource: await this.append(type, id, patched, 'PATCH', live), created: false };
+    });
+  }
+
+  /** Appends a tombstone; deleting a deleted resource changes nothing. */
+  delete(type: string, id: string, opts: WriteOptions): Promise<DeleteResult> {
+    return this.mutate(type, id, opts, async (current) => {
+      if (!current) {
+        throw errors.notFound(`Resource ${type}/${id} is not known`);
+      }
+      checkIfMatch(type, id, current, opts);
+      if (current.deleted) {
+        return { versionId: current.versionId, deleted: false };
+      }
+      const versionId = current.versionId + 1;
+      await this.deps.store.write({
+        type,
+        id,
+        versionId,
+        expectedVersion: current.versionId,
+        lastUpdated: nextLastUpdated(current.lastUpdated, this.deps.now()),
+        method: 'DELETE',
+        deleted: true,
+        json: null,
+        index: [],
+      });
+      return { versionId, deleted: true };
+    });
+  }
+
+  /** Runs `step` on the current version, queued per resource, retrying lost races as described above. */
+  private mutate<T>(type: string, id: string, opts: WriteOptions, step: (current: VersionRecord | undefined) => Promise<T>): Promise<T> {
+    return this.queue.run(`${type}/${id}`, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const current = await this.deps.store.readCurrent(type, id);
+        try {
+          return await step(current);
+        } catch (err) {
+          if (!(err instanceof VersionConflict)) {
+            throw err;
+          }
+          if (opts.ifMatch !== undefined) {
+            throw errors.preconditionFailed(`If-Match: ${type}/${id} was changed by another request`);
+          }
+          if (attempt >= MAX_RETRIES) {
+            throw errors.conflict(`${type}/${id} is being changed by other requests; try again`);
+          }
+        }
+      }
+    });
+  }
+
+  /**
+   * Validates, stamps, indexes and appends a new live version. Validation
+   * failures are 400 with the validator's issues; nothing is stored then.
+   */
+  private async append(
+    type: string,
+    id: string,
+    resource: Resource,
+    method: WriteMethod,
+    previous: VersionRecord | undefined,
+  ): Promise<StoredResource> {
+    const versionId = (previous?.versionId ?? 0) + 1;
+    const lastUpdated = nextLastUpdated(previous?.lastUpdated, this.deps.now());
+    const stamped = stampMeta(resource, id, versionId, lastUpdated);
+    const issues = this.deps.validator.validate(stamped).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    if (issues.length > 0) {
+      throw errors.invalid(issues);
+    }
+    const json = JSON.stringify(stamped);
+    await this.deps.store.write({
+      type,
+      id,
+      versionId,
+      expectedVersion: previous?.versionId ?? 0,
+      lastUpdated,
+      method,
+      deleted: false,
+      json,
+      index: this.deps.indexer.extract(stamped),
+    });
+    return { type, id, versionId, lastUpdated, json };
+  }
+}
+
+/** The current version when it exists and is not deleted (404 / 410 otherwise). */
+function requireLive(type: string, id: string, current: VersionRecord | undefined): VersionRecord {
+  if (!current) {
+    throw errors.notFound(`Resource ${type}/${id} is not known`);
+  }
+  if (current.deleted) {
+    throw errors.gone(`Resource ${type}/${id} has been deleted`);
+  }
+  return current;
+}
+
+/** `If-Match`: the expected version must be the current, live one (412 otherwise). */
+function checkIfMatch(type: string, id: string, current: VersionRecord | undefined, opts: WriteOptions): void {
+  if (opts.ifMatch !== undefined && (!current || current.deleted || current.versionId !== opts.ifMatch)) {
+    throw errors.preconditionFailed(`If-Match: version ${opts.ifMatch} is not the current version of ${type}/${id}`);
+  }
+}

@@ -1,0 +1,62 @@
+import type { OperationOutcome } from '@medplum/fhirtypes';
+import type { Request, Response } from 'express';
+import { informational } from '../fhir/outcomes';
+import { etag, type StoredResource } from '../fhir/versioning';
+import { preferences, responseType } from './negotiate';
+
+/** Sends JSON text with the negotiated FHIR content type. */
+export function sendJson(req: Request, res: Response, status: number, json: string): void {
+  res.status(status).type(`${responseType(req)}; charset=utf-8`).send(pretty(req) ? JSON.stringify(JSON.parse(json), null, 2) : json);
+}
+
+/** `_pretty=true` asks for indented output. @see https://hl7.org/fhir/R4/http.html#general */
+function pretty(req: Request): boolean {
+  return req.query._pretty === 'true';
+}
+
+export function sendOutcome(req: Request, res: Response, status: number, outcome: OperationOutcome): void {
+  sendJson(req, res, status, JSON.stringify(outcome));
+}
+
+function versionHeaders(res: Response, r: Pick<StoredResource, 'versionId' | 'lastUpdated'>): void {
+  res.setHeader('ETag', etag(r.versionId));
+  res.setHeader('Last-Modified', new Date(r.lastUpdated).toUTCString());
+}
+
+/**
+ * A read / vread answer, honouring `If-None-Match` (304 when the client's
+ * copy is current).
+ * @see https://hl7.org/fhir/R4/http.html#cread
+ */
+export function sendResource(req: Request, res: Response, r: StoredResource): void {
+  versionHeaders(res, r);
+  const inm = req.headers['if-none-match'];
+  if (inm && inm.split(',').some((t) => t.trim() === etag(r.versionId) || t.trim() === `"${r.versionId}"`)) {
+    res.status(304).end();
+    return;
+  }
+  sendJson(req, res, 200, r.json);
+}
+
+/**
+ * The answer to create / update / patch: ETag, Last-Modified, Location (on
+ * create) and a body chosen by `Prefer: return=`.
+ * @see https://hl7.org/fhir/R4/http.html#ops
+ */
+export function sendWritten(req: Request, res: Response, r: StoredResource, created: boolean, baseUrl: string): void {
+  versionHeaders(res, r);
+  const status = created ? 201 : 200;
+  if (created) {
+    res.setHeader('Location', `${baseUrl}/${r.type}/${r.id}/_history/${r.versionId}`);
+  }
+  switch (preferences(req).return) {
+    case 'minimal':
+      res.status(status).end();
+      return;
+    case 'OperationOutcome':
+      sendOutcome(req, res, status, informational(`${created ? 'Created' : 'Updated'} ${r.type}/${r.id} version ${r.versionId}`));
+      return;
+    default:
+      sendJson(req, res, status, r.json);
+  }
+}

@@ -1,0 +1,148 @@
+import { Router, type Request, type Response } from 'express';
+import type { FhirService } from '../fhir/service';
+import { errors, informational } from '../fhir/outcomes';
+import { parseJsonPatch } from '../fhir/patch';
+import { etag } from '../fhir/versioning';
+import { bodyOf, bodyReaders } from './body';
+import { preferences } from './negotiate';
+import { criteria, ifMatch, ifNoneExist, queryParams, requestContext, resourceType } from './request';
+import { sendJson, sendOutcome, sendResource, sendWritten } from './respond';
+
+export interface RouterOptions {
+  service: FhirService;
+  baseUrl: string;
+  maxBodyBytes: number;
+  /** The CapabilityStatement JSON, built once at start-up. */
+  capabilityStatement: string;
+}
+
+/**
+ * The FHIR REST API, mounted at /fhir. Handlers are thin: read the request,
+ * call FhirService with the request context, send the answer.
+ * @see https://hl7.org/fhir/R4/http.html
+ */
+export function fhirRouter(opts: RouterOptions): Router {
+  const { service, baseUrl } = opts;
+  const body = bodyReaders(opts.maxBodyBytes);
+  const router = Router({ caseSensitive: true, strict: false });
+  const ctx = (req: Request, res: Response) => requestContext(req, res, baseUrl);
+  const notAllowed = (what: string) => () => {
+    throw errors.methodNotAllowed(`${what}`);
+  };
+
+  router.get('/metadata', (req, res) => sendJson(req, res, 200, opts.capabilityStatement));
+  router.all('/metadata', notAllowed('Only GET is allowed on /metadata'));
+
+  // System level
+  router.get('/_history', async (req, res) => {
+    sendJson(req, res, 200, await service.history(ctx(req, res), {}, queryParams(req), preferences(req).lenient));
+  });
+  router.all('/_history', notAllowed('Only GET is allowed on /_history'));
+  router.get('/', async (req, res) => {
+    sendJson(req, res, 200, await service.searchSystem(ctx(req, res), queryParams(req), { lenient: preferences(req).lenient }));
+  });
+  router.all('/', notAllowed('Batch and transaction Bundles (POST /fhir) are not supported yet'));
+
+  // Type level
+  router.get('/:type/_history', async (req, res) => {
+    const type = resourceType(req);
+    sendJson(req, res, 200, await service.history(ctx(req, res), { type }, queryParams(req), preferences(req).lenient));
+  });
+  router.all('/:type/_history', notAllowed('Only GET is allowed on type history'));
+  router.post('/:type/_search', body.form, async (req, res) => {
+    const type = resourceType(req);
+    const params = [...queryParams(req), ...(bodyOf(res) as [string, string][])];
+    sendJson(req, res, 200, await service.searchTypes(ctx(req, res), [type], params, { lenient: preferences(req).lenient, path: type }));
+  });
+  router.all('/:type/_search', notAllowed('Use POST for _search, or GET on the type'));
+  router.get('/:type', async (req, res) => {
+    const type = resourceType(req);
+    const params = queryParams(req);
+    sendJson(req, res, 200, await service.searchTypes(ctx(req, res), [type], params, { lenient: preferences(req).lenient, path: type }));
+  });
+  router.post('/:type', typeFirst, body.resource, async (req, res) => {
+    const type = resourceType(req);
+    const result = await service.create(ctx(req, res), type, bodyOf(res), { ifNoneExist: ifNoneExist(req) });
+    sendWritten(req, res, result.resource, result.created, baseUrl);
+  });
+  router.put('/:type', typeFirst, body.resource, async (req, res) => {
+    const type = resourceType(req);
+    const result = await service.conditionalUpdate(ctx(req, res), type, criteria(queryParams(req)), bodyOf(res), { ifMatch: ifMatch(req) });
+    sendWritten(req, res, result.resource, result.created, baseUrl);
+  });
+  router.patch('/:type', typeFirst, body.jsonPatch, async (req, res) => {
+    const type = resourceType(req);
+    const ops = parseJsonPatch(bodyOf(res));
+    const result = await service.conditionalPatch(ctx(req, res), type, criteria(queryParams(req)), ops, { ifMatch: ifMatch(req) });
+    sendWritten(req, res, result.resource, false, baseUrl);
+  });
+  router.delete('/:type', async (req, res) => {
+    const type = resourceType(req);
+    const result = await service.conditionalDelete(ctx(req, res), type, criteria(queryParams(req)));
+    sendDeleted(req, res, result.versionId, result.deleted ? 'Deleted' : 'No resource matched; nothing was deleted');
+  });
+  router.all('/:type', (req) => {
+    resourceType(req);
+    throw errors.methodNotAllowed(`${req.method} is not allowed on a resource type`);
+  });
+
+  // Instance level
+  router.get('/:type/:id/_history/:vid', async (req, res) => {
+    const type = resourceType(req);
+    sendResource(req, res, await service.vread(ctx(req, res), type, req.params.id as string, req.params.vid as string));
+  });
+  router.all('/:type/:id/_history/:vid', notAllowed('Only GET is allowed on a version'));
+  router.get('/:type/:id/_history', async (req, res) => {
+    const type = resourceType(req);
+    const id = req.params.id as string;
+    sendJson(req, res, 200, await service.history(ctx(req, res), { type, id }, queryParams(req), preferences(req).lenient));
+  });
+  router.all('/:type/:id/_history', notAllowed('Only GET is allowed on instance history'));
+  router.get('/:type/:id', async (req, res) => {
+    const type = resourceType(req);
+    sendResource(req, res, await service.read(ctx(req, res), type, req.params.id as string));
+  });
+  router.put('/:type/:id', typeFirst, body.resource, async (req, res) => {
+    const type = resourceType(req);
+    const result = await service.update(ctx(req, res), type, req.params.id as string, bodyOf(res), { ifMatch: ifMatch(req) });
+    sendWritten(req, res, result.resource, result.created, baseUrl);
+  });
+  router.patch('/:type/:id', typeFirst, body.jsonPatch, async (req, res) => {
+    const type = resourceType(req);
+    const ops = parseJsonPatch(bodyOf(res));
+    const result = await service.patch(ctx(req, res), type, req.params.id as string, ops, { ifMatch: ifMatch(req) });
+    sendWritten(req, res, result.resource, false, baseUrl);
+  });
+  router.delete('/:type/:id', async (req, res) => {
+    const type = resourceType(req);
+    const result = await service.delete(ctx(req, res), type, req.params.id as string, { ifMatch: ifMatch(req) });
+    sendDeleted(req, res, result.versionId, result.deleted ? `Deleted ${type}/${req.params.id}` : 'Already deleted');
+  });
+  router.all('/:type/:id', (req) => {
+    resourceType(req);
+    throw errors.methodNotAllowed(`${req.method} is not allowed on a resource`);
+  });
+
+  router.use(() => {
+    throw errors.notFound('No such FHIR endpoint');
+  });
+  return router;
+}
+
+/** An unknown type is 404 before the body is even read. */
+function typeFirst(req: Request, _res: Response, next: () => void): void {
+  resourceType(req);
+  next();
+}
+
+/**
+ * Delete answers 200 with an OperationOutcome (and the tombstone's ETag when
+ * there is one).
+ * @see https://hl7.org/fhir/R4/http.html#delete
+ */
+function sendDeleted(req: Request, res: Response, versionId: number | undefined, text: string): void {
+  if (versionId !== undefined) {
+    res.setHeader('ETag', etag(versionId));
+  }
+  sendOutcome(req, res, 200, informational(text));
+}
