@@ -83,8 +83,8 @@ export type Prefix = (typeof PREFIXES)[number];
 
 /**
  * Splits the prefix off an ordered value (`ge2020` -> `ge`, `2020`). No prefix
- * means `eq`. Two leading letters that are not a prefix are refused: no
- * number, date or quantity starts with a letter.
+ * means `eq`. Two letters that are not a prefix before a number (`xx2020`)
+ * are refused as an unknown prefix.
  */
 export function splitPrefix(param: string, value: string): { prefix: Prefix; rest: string } {
   const m = /^([a-z]{2})(.*)$/s.exec(value);
@@ -92,6 +92,10 @@ export function splitPrefix(param: string, value: string): { prefix: Prefix; res
     return { prefix: 'eq', rest: value };
   }
   if (!(PREFIXES as readonly string[]).includes(m[1])) {
+    if (!/^[\d+.-]/.test(m[2])) {
+      // Not a prefix followed by a value (`notadate`): let the type parser say what is wrong.
+      return { prefix: 'eq', rest: value };
+    }
     throw errors.badRequest(`Parameter '${param}': unknown prefix '${m[1]}' in '${value}' (allowed: ${PREFIXES.join(', ')})`);
   }
   return { prefix: m[1] as Prefix, rest: m[2] };
