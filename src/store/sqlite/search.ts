@@ -1,10 +1,113 @@
-import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
+import type { Cursor, SearchPage, SearchPlan } from '../../fhir/search/plan';
+import type { VersionRecord, WriteMethod } from '../port';
+import { findIncludes, type FoundRow } from './search-include';
+import { keyset, orderBy, ordering, type Ordering } from './search-order';
+import { and, concat, frag, inList, type Frag } from './search-sql';
+import { WhereCompiler } from './search-where';
 import type { SqliteStore } from './sqlite-store';
 
+/** A page row: the resource and its values for each plan sort key (`k0`, `k1`, ...). */
+type PageRow = FoundRow & Record<string, string | number | null>;
+
+interface VersionRow {
+  vrow: number;
+  type: string;
+  id: string;
+  version: number;
+  last_updated: string;
+  method: string;
+  deleted: number;
+  json: string | null;
+}
+
 /**
- * Compiles a SearchPlan to SQL over the index tables and runs it.
+ * Compiles a SearchPlan to SQL over the index tables and runs it:
+ * 1. conditions -> WHERE over `resource r` (search-where.ts: one index driver, correlated checks),
+ * 2. `COUNT(*)` for the total, ignoring cursor and page size,
+ * 3. the page: `ORDER BY` stored sort values then `ref`, a keyset condition for the cursor, `LIMIT count + 1`
+ *    (the extra row says whether a next page exists),
+ * 4. includes through the reference index (search-include.ts),
+ * 5. the JSON of the page and its includes, in one query.
+ * Every value is a bound parameter; statements come from the store's cache.
  * @see https://hl7.org/fhir/R4/search.html
  */
-export async function searchSqlite(_store: SqliteStore, _plan: SearchPlan): Promise<SearchPage> {
-  throw new Error('not implemented yet');
+export async function searchSqlite(store: SqliteStore, plan: SearchPlan): Promise<SearchPage> {
+  const compiler = new WhereCompiler();
+  const where = compiler.where({ alias: 'r', types: plan.types }, plan.where);
+  const base = and([inList('r.type', plan.types), frag('r.deleted = 0'), where.sql]);
+  const page: SearchPage = { matches: [], included: [], includesTruncated: false };
+  if (plan.total) {
+    const st = store.statement(concat(['SELECT COUNT(*) AS n FROM resource r WHERE', base]).sql);
+    page.total = (st.get(...base.args) as { n: number }).n;
+  }
+  if (plan.count <= 0) {
+    return page;
+  }
+
+  const order = ordering('r', plan.sort);
+  const { rows, next, prev } = readPage(store, plan, base, order);
+  const includes = plan.include.length + plan.revinclude.length > 0 ? findIncludes(store, plan, rows) : { rows: [], truncated: false };
+  const versions = loadVersions(store, [...rows, ...includes.rows]);
+  page.matches = rows.map((r) => versions.get(r.vrow) as VersionRecord);
+  page.included = includes.rows.map((r) => versions.get(r.vrow) as VersionRecord);
+  page.includesTruncated = includes.truncated;
+  if (next) page.next = next;
+  if (prev) page.prev = prev;
+  return page;
+}
+
+function readPage(store: SqliteStore, plan: SearchPlan, base: Frag, order: Ordering): { rows: PageRow[]; next?: Cursor; prev?: Cursor } {
+  const cursor = plan.cursor;
+  const backwards = cursor?.direction === 'prev';
+  const keys = order.keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
+  const bounded = cursor ? and([base, keyset(order.keys, cursor.values, cursor.ref, cursor.direction)]) : base;
+  const q = concat([
+    `SELECT r.rid, r.type, r.ref, r.vrow, ${keys} FROM resource r`,
+    order.joins,
+    'WHERE',
+    bounded,
+    `ORDER BY ${orderBy(order.keys, backwards)} LIMIT ?`,
+  ]);
+  let rows = store.statement(q.sql).all(...q.args, plan.count + 1) as PageRow[];
+  const more = rows.length > plan.count;
+  rows = rows.slice(0, plan.count);
+  if (backwards) rows.reverse();
+
+  const cursorOf = (row: PageRow, direction: Cursor['direction']): Cursor => ({
+    direction,
+    values: plan.sort.map((_, i) => row[`k${i}`] ?? null),
+    ref: row.ref,
+  });
+  // With no rows left (rows deleted since the previous page), the cursor itself is the boundary.
+  const first = rows.length > 0 ? cursorOf(rows[0], 'prev') : cursor && { ...cursor, direction: 'prev' as const };
+  const last = rows.length > 0 ? cursorOf(rows[rows.length - 1], 'next') : cursor && { ...cursor, direction: 'next' as const };
+  const hasAfter = backwards ? last !== undefined && exists(store, base, order, last) : more;
+  const hasBefore = backwards ? more : cursor !== undefined && first !== undefined && exists(store, base, order, first);
+  return { rows, next: hasAfter ? last : undefined, prev: hasBefore ? first : undefined };
+}
+
+/** Whether any match lies beyond `c` in its direction (one indexed probe, LIMIT 1). */
+function exists(store: SqliteStore, base: Frag, order: Ordering, c: Cursor): boolean {
+  const q = concat(['SELECT 1 FROM resource r', order.joins, 'WHERE', and([base, keyset(order.keys, c.values, c.ref, c.direction)]), 'LIMIT 1']);
+  return store.statement(q.sql).get(...q.args) !== undefined;
+}
+
+const VERSIONS_SQL = `SELECT vrow, type, id, version, last_updated, method, deleted, json
+  FROM version WHERE vrow IN (SELECT value FROM json_each(?))`;
+
+function loadVersions(store: SqliteStore, rows: readonly FoundRow[]): Map<number, VersionRecord> {
+  const out = new Map<number, VersionRecord>();
+  if (rows.length === 0) return out;
+  for (const v of store.statement(VERSIONS_SQL).all(JSON.stringify(rows.map((r) => r.vrow))) as VersionRow[]) {
+    out.set(v.vrow, {
+      type: v.type,
+      id: v.id,
+      versionId: v.version,
+      lastUpdated: v.last_updated,
+      method: v.method as WriteMethod,
+      deleted: v.deleted === 1,
+      json: v.json,
+    });
+  }
+  return out;
 }

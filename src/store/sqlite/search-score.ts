@@ -1,0 +1,80 @@
+import type { ScalarEntryKind } from '../../fhir/search/index-entry';
+import type { Comparison, Condition, EntryPredicate } from '../../fhir/search/plan';
+
+/**
+ * Conditions scoring this much or more never drive a query: they have no
+ * index that narrows them (`contains`, `:missing=false`, `:text`) and would
+ * materialize every row of a parameter; checking them per candidate row,
+ * with the resource scan stopping at the page size, is cheaper.
+ */
+export const DRIVER_LIMIT = 8;
+
+/**
+ * Fields whose column leads a `(type, param, column)` index (schema.ts).
+ * Other fields can only be filtered after reading a whole parameter.
+ */
+const INDEXED: Record<ScalarEntryKind, readonly string[]> = {
+  token: ['code'],
+  string: ['value'],
+  reference: ['ref', 'id', 'idValue'],
+  date: ['low', 'high'],
+  number: ['value'],
+  quantity: ['value'],
+  uri: ['value'],
+};
+
+/** Equality on these usually singles out one resource or a handful (a patient's data). */
+const POINTED: Partial<Record<ScalarEntryKind, true>> = { reference: true };
+
+function comparisonScore(kind: ScalarEntryKind, c: Comparison): number {
+  if (!INDEXED[kind].includes(c.field)) return DRIVER_LIMIT;
+  switch (c.op) {
+    case 'eq':
+    case 'in':
+      return POINTED[kind] ? 2 : 3;
+    case 'startsWith':
+      return 4;
+    case 'lt':
+    case 'le':
+    case 'gt':
+    case 'ge':
+      return 6;
+    default:
+      return DRIVER_LIMIT;
+  }
+}
+
+/** A DNF predicate drives as well as its worst alternative (each is one index lookup). */
+function predicateScore(kind: ScalarEntryKind, pred: EntryPredicate): number {
+  if (pred.length === 0) return 0;
+  return Math.max(...pred.map((alt) => Math.min(DRIVER_LIMIT, ...alt.map((c) => comparisonScore(kind, c)))));
+}
+
+/**
+ * How well a condition would drive the query through an index: lower is more
+ * selective. A heuristic, without statistics: a reference to one resource
+ * beats a code, which beats a prefix, which beats a range.
+ * @see https://hl7.org/fhir/R4/search.html
+ */
+export function conditionScore(c: Condition): number {
+  switch (c.kind) {
+    case 'id':
+      return c.negate ? Infinity : 1;
+    case 'entry':
+      return c.negate ? Infinity : predicateScore(c.entryKind, c.predicate);
+    case 'composite': {
+      if (c.anyOf.length === 0) return 0;
+      return Math.max(
+        ...c.anyOf.map((parts) => (parts.length === 0 ? 0 : predicateScore(parts[0].entryKind, parts[0].predicate) + 1)),
+      );
+    }
+    case 'lastUpdated':
+      return 7;
+    case 'chain':
+    case 'has':
+      // Selective through its own inner driver, plus one hop through the reference index.
+      return Math.min(DRIVER_LIMIT, ...c.where.map(conditionScore)) + 1;
+    default:
+      return Infinity;
+  }
+}

@@ -1,0 +1,203 @@
+import type { ScalarEntryKind } from '../../fhir/search/index-entry';
+import type {
+  ChainCondition,
+  CompositeCondition,
+  Condition,
+  EntryCondition,
+  EntryPredicate,
+  HasCondition,
+} from '../../fhir/search/plan';
+import { INDEX_TABLES } from './schema';
+import { and, columnOf, concat, FALSE, frag, inList, or, predicate, TRUE, type Frag } from './search-sql';
+import { conditionScore, DRIVER_LIMIT } from './search-score';
+
+/** The resource row conditions apply to: its alias and the types it may have. */
+export interface Scope {
+  alias: string;
+  types: readonly string[];
+}
+
+/**
+ * Compiles plan conditions to a WHERE fragment over `resource` rows.
+ *
+ * Shape: the most selective condition (see search-score.ts) becomes the
+ * *driver*, an uncorrelated `rid IN (SELECT rid FROM ix_... WHERE type = ?
+ * AND param = ? AND ...)` that SQLite runs once through the
+ * `(type, param, value)` index and then turns into rowid lookups. Every other
+ * condition is a correlated `[NOT] EXISTS (... WHERE rid = r.rid AND param = ?
+ * ...)` check through the `(rid, param)` index, cheap per candidate row. The
+ * checks deliberately leave `type` out, so SQLite cannot pick the value
+ * index for them and scan a whole parameter once per candidate.
+ * @see https://hl7.org/fhir/R4/search.html#combining
+ */
+export class WhereCompiler {
+  private n = 0;
+
+  /** A fresh alias (`x1`, `t2`, ...): aliases are the only generated names in SQL text. */
+  alias(prefix: string): string {
+    return `${prefix}${++this.n}`;
+  }
+
+  /** All of `conds` on `scope`; `driven` tells whether an index driver was used. */
+  where(scope: Scope, conds: readonly Condition[], allowDriver = true): { sql: Frag; driven: boolean } {
+    let driver = -1;
+    if (allowDriver) {
+      let best = DRIVER_LIMIT;
+      conds.forEach((c, i) => {
+        const score = conditionScore(c);
+        if (score < best) {
+          best = score;
+          driver = i;
+        }
+      });
+    }
+    const parts = conds.map((c, i) => this.condition(scope, c, i === driver));
+    return { sql: and(parts), driven: driver >= 0 };
+  }
+
+  private condition(scope: Scope, c: Condition, drive: boolean): Frag {
+    const r = scope.alias;
+    switch (c.kind) {
+      case 'entry':
+        return drive ? this.entryDriver(scope, c) : this.entryCheck(r, c);
+      case 'composite':
+        return this.composite(scope, c, drive);
+      case 'id':
+        // Answered by the (type, id) index whether it drives or not.
+        return inList(`${r}.id`, c.ids, c.negate === true);
+      case 'lastUpdated':
+        return predicate(c.predicate, () => `${r}.last_updated_ms`);
+      case 'chain':
+        return drive ? this.chainDriver(scope, c) : this.chainCheck(r, c);
+      case 'has':
+        return drive ? this.hasDriver(scope, c) : this.hasCheck(r, c);
+      default:
+        throw new Error(`Unknown condition kind '${(c as Condition).kind}'`);
+    }
+  }
+
+  private entryPredicate(kind: ScalarEntryKind, x: string, pred: EntryPredicate): Frag {
+    return predicate(pred, (field) => `${x}.${columnOf(kind, field)}`);
+  }
+
+  private entryCheck(r: string, c: EntryCondition): Frag {
+    const { table } = INDEX_TABLES[c.entryKind];
+    const x = this.alias('x');
+    const pred = this.entryPredicate(c.entryKind, x, c.predicate);
+    if (pred === FALSE) return c.negate ? TRUE : FALSE;
+    return concat([
+      `${c.negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${table} ${x} WHERE`,
+      and([frag(`${x}.rid = ${r}.rid AND ${x}.param = ?`, c.param), pred]),
+      ')',
+    ]);
+  }
+
+  /** One index lookup per DNF alternative, so each alternative can use the value index on its own. */
+  private entryDriver(scope: Scope, c: EntryCondition): Frag {
+    const { table } = INDEX_TABLES[c.entryKind];
+    const selects = c.predicate.map((alt) => {
+      const x = this.alias('x');
+      return concat([
+        `SELECT ${x}.rid FROM ${table} ${x} WHERE`,
+        and([inList(`${x}.type`, scope.types), frag(`${x}.param = ?`, c.param), this.entryPredicate(c.entryKind, x, [alt])]),
+      ]);
+    });
+    if (selects.length === 0) return FALSE;
+    return concat([`${scope.alias}.rid IN (`, concat(selects, ' UNION ALL '), ')']);
+  }
+
+  /** Parts of one combination share (rid, grp); their rows have param `<code>#<i>`. */
+  private composite(scope: Scope, c: CompositeCondition, drive: boolean): Frag {
+    const alternatives = c.anyOf.map((parts) => {
+      if (parts.length === 0) return undefined;
+      const aliases = parts.map(() => this.alias('p'));
+      const from: (Frag | string)[] = [`FROM ${INDEX_TABLES[parts[0].entryKind].table} ${aliases[0]}`];
+      const conds: Frag[] = [frag(`${aliases[0]}.param = ?`, `${c.param}#0`)];
+      parts.forEach((part, i) => {
+        const a = aliases[i];
+        if (i > 0) {
+          from.push(
+            frag(
+              `JOIN ${INDEX_TABLES[part.entryKind].table} ${a} ON ${a}.rid = ${aliases[0]}.rid AND ${a}.param = ? AND ${a}.grp = ${aliases[0]}.grp`,
+              `${c.param}#${i}`,
+            ),
+          );
+        }
+        conds.push(this.entryPredicate(part.entryKind, a, part.predicate));
+      });
+      return { head: aliases[0], from: concat(from), conds };
+    });
+    const live = alternatives.filter((a): a is NonNullable<typeof a> => a !== undefined && !a.conds.includes(FALSE));
+    if (live.length === 0) return FALSE;
+    if (drive) {
+      const selects = live.map((a) =>
+        concat([`SELECT ${a.head}.rid`, a.from, 'WHERE', and([inList(`${a.head}.type`, scope.types), ...a.conds])]),
+      );
+      return concat([`${scope.alias}.rid IN (`, concat(selects, ' UNION ALL '), ')']);
+    }
+    return or(
+      live.map((a) =>
+        concat(['EXISTS (SELECT 1', a.from, 'WHERE', and([frag(`${a.head}.rid = ${scope.alias}.rid`), ...a.conds]), ')']),
+      ),
+    );
+  }
+
+  /** The target rows of a chain: current resources of the target types meeting the inner conditions. */
+  private chainDriver(scope: Scope, c: ChainCondition): Frag {
+    const x = this.alias('x');
+    const t = this.alias('t');
+    const inner = this.where({ alias: t, types: c.targetTypes }, c.where);
+    return concat([
+      `${scope.alias}.rid IN (SELECT ${x}.rid FROM ix_reference ${x} WHERE`,
+      and([
+        inList(`${x}.type`, scope.types),
+        frag(`${x}.param = ?`, c.param),
+        concat([`${x}.ref IN (SELECT ${t}.ref FROM resource ${t} WHERE`, and([inList(`${t}.type`, c.targetTypes), frag(`${t}.deleted = 0`), inner.sql]), ')']),
+      ]),
+      ')',
+    ]);
+  }
+
+  private chainCheck(r: string, c: ChainCondition): Frag {
+    const x = this.alias('x');
+    const t = this.alias('t');
+    const inner = this.where({ alias: t, types: c.targetTypes }, c.where, false);
+    return concat([
+      `EXISTS (SELECT 1 FROM ix_reference ${x} JOIN resource ${t} ON ${t}.type = ${x}.ref_type AND ${t}.id = ${x}.ref_id WHERE`,
+      and([frag(`${x}.rid = ${r}.rid AND ${x}.param = ?`, c.param), inList(`${x}.ref_type`, c.targetTypes), frag(`${t}.deleted = 0`), inner.sql]),
+      ')',
+    ]);
+  }
+
+  /**
+   * `_has` as a driver: the refs that qualifying sources point at, matched
+   * against `resource(type, deleted, ref)`. Sources are found through their
+   * own driver when they have one, else through the reference index.
+   */
+  private hasDriver(scope: Scope, c: HasCondition): Frag {
+    const x = this.alias('x');
+    const s = this.alias('s');
+    const inner = this.where({ alias: s, types: [c.sourceType] }, c.where);
+    const sources = inner.driven
+      ? concat([
+          frag(`SELECT ${x}.ref FROM resource ${s} JOIN ix_reference ${x} ON ${x}.rid = ${s}.rid AND ${x}.param = ? WHERE`, c.param),
+          and([frag(`${s}.type = ?`, c.sourceType), frag(`${s}.deleted = 0`), inner.sql]),
+        ])
+      : concat([
+          `SELECT ${x}.ref FROM ix_reference ${x} JOIN resource ${s} ON ${s}.rid = ${x}.rid WHERE`,
+          and([frag(`${x}.type = ? AND ${x}.param = ?`, c.sourceType, c.param), frag(`${s}.deleted = 0`), inner.sql]),
+        ]);
+    return concat([`${scope.alias}.ref IN (`, sources, ')']);
+  }
+
+  private hasCheck(r: string, c: HasCondition): Frag {
+    const x = this.alias('x');
+    const s = this.alias('s');
+    const inner = this.where({ alias: s, types: [c.sourceType] }, c.where, false);
+    return concat([
+      `EXISTS (SELECT 1 FROM ix_reference ${x} JOIN resource ${s} ON ${s}.rid = ${x}.rid WHERE`,
+      and([frag(`${x}.type = ? AND ${x}.param = ? AND ${x}.ref = ${r}.ref`, c.sourceType, c.param), frag(`${s}.deleted = 0`), inner.sql]),
+      ')',
+    ]);
+  }
+}
