@@ -1,5 +1,8 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { createValidator } from '../../src/fhir/validation';
+import type { BindingPlans, TypePlan } from '../../src/fhir/validation/binding-plan';
+import { BindingWalk } from '../../src/fhir/validation/binding-walk';
+import type { RequiredValueSet } from '../../src/fhir/validation/required-valuesets';
 
 const validator = createValidator();
 const errors = (resource: object): OperationOutcomeIssue[] =>
@@ -54,6 +57,13 @@ describe('required bindings on code elements of resources', () => {
   test('each element of a repeating code is checked at its index', () => {
     const location = { resourceType: 'Location', hoursOfOperation: [{ daysOfWeek: ['mon', 'funday'] }] };
     expect(badCodes(location)).toEqual(['Location.hoursOfOperation[0].daysOfWeek[1]']);
+  });
+
+  test('MIME types and currencies, which cannot be enumerated, are checked by syntax', () => {
+    const capability = { resourceType: 'CapabilityStatement', format: ['json', 'application/fhir+json', 'fhir json'] };
+    expect(badCodes(capability)).toEqual(['CapabilityStatement.format[2]']);
+    const invoice = { resourceType: 'Invoice', status: 'issued', totalNet: { value: 10, currency: 'euro' } };
+    expect(badCodes(invoice)).toEqual(['Invoice.totalNet.currency']);
   });
 
   test('valid codes pass', () => {
@@ -154,6 +164,36 @@ describe('required bindings on CodeableConcept: at least one coding from the val
     });
     expect(errors(condition('confirmed'))).toEqual([]);
     expect(badCodes(condition('sure'))).toEqual(['Condition.verificationStatus']);
+  });
+});
+
+describe('required bindings on a Coding (none in base R4; profiles will bind some)', () => {
+  const valueSet: RequiredValueSet = {
+    url: 'http://example.org/ValueSet/modes',
+    acceptsCode: (code) => code === 'normal',
+    acceptsCoding: (system, code) => system === 'http://example.org/modes' && code === 'normal',
+    expected: 'one of normal',
+    expectedCoding: 'system http://example.org/modes with code one of normal',
+  };
+  const plan: TypePlan = new Map([['mode', { segment: 'mode', binding: { kind: 'coding' as const, valueSet } }]]);
+  const plans: BindingPlans = { resources: new Map([['Basic', plan]]), types: new Map(), element: new Map(), checked: 1, unchecked: [] };
+  const walk = (mode: unknown): OperationOutcomeIssue[] => {
+    const issues: OperationOutcomeIssue[] = [];
+    new BindingWalk(plans, issues).resource({ resourceType: 'Basic', mode }, 'Basic');
+    return issues;
+  };
+
+  test('a member passes; another system or no code is reported; a non-object is left to the structural pass', () => {
+    expect(walk({ system: 'http://example.org/modes', code: 'normal' })).toEqual([]);
+    expect(walk({ system: 'http://other.org', code: 'normal' })).toEqual([
+      expect.objectContaining({
+        code: 'code-invalid',
+        expression: ['Basic.mode'],
+        details: { text: expect.stringContaining('The coding http://other.org|normal is not in the required value set') },
+      }),
+    ]);
+    expect(walk({ display: 'Normal' })[0].details?.text).toContain('(no system)|(no code)');
+    expect(walk('normal')).toEqual([]);
   });
 });
 

@@ -22,10 +22,15 @@ function isObject(value: unknown): value is Json {
  * @see https://hl7.org/fhir/R4/terminologies.html#required
  */
 export class BindingWalk {
+  /** How `_name` objects (a primitive's id and extensions) are walked. */
+  private readonly primitiveExtension: FieldPlan;
+
   constructor(
     private readonly plans: BindingPlans,
     private readonly issues: OperationOutcomeIssue[],
-  ) {}
+  ) {
+    this.primitiveExtension = { segment: '', plan: plans.element };
+  }
 
   /** Checks one resource found at `path` (the root resource's path is its type). */
   resource(value: unknown, path: string): void {
@@ -54,7 +59,7 @@ export class BindingWalk {
         this.property(obj[key], field, `${path}.${field.segment}`);
       } else if (key.charCodeAt(0) === 95 /* _ */) {
         // `_gender`: the id/extensions of primitive `gender`, which FHIRPath reads as `gender.extension`.
-        this.property(obj[key], { segment: key.slice(1), plan: this.plans.element }, `${path}.${key.slice(1)}`);
+        this.property(obj[key], this.primitiveExtension, `${path}.${key.slice(1)}`);
       }
     }
   }

