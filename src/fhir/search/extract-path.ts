@@ -6,7 +6,6 @@ import {
   evalFhirPathTyped,
   FhirPathAtom,
   FunctionAtom,
-  getElementDefinition,
   InfixOperatorAtom,
   IndexerAtom,
   IsAtom,
@@ -16,31 +15,10 @@ import {
   type TypedValue,
   UnionAtom,
 } from '@medplum/core';
-import { requiredBindingSystem } from './extract-bindings';
+import { type CompiledPath, compileProperty, DEAD, matchesType, type PathFn, type PathValue } from './extract-read';
 import { normalizeReference } from './values';
 
-/**
- * A value found by a search parameter expression: its FHIR type (`code`,
- * `HumanName`, `ObservationComponent`...), the JSON value, and for a `code`
- * the code system its required binding implies (see extract-bindings.ts).
- */
-export interface PathValue extends TypedValue {
-  readonly system?: string | null;
-}
-
-/** A compiled expression: values in, values out. */
-export type PathFn = (input: PathValue[]) => PathValue[];
-
-/** A compiled expression with the types it can yield, known at compile time. */
-export interface CompiledPath {
-  readonly run: PathFn;
-  readonly types: readonly string[];
-}
-
-/** Subtypes of Quantity, which `as Quantity` / `ofType(Quantity)` also accept. */
-const QUANTITY_TYPES = new Set(['Quantity', 'Age', 'Count', 'Distance', 'Duration', 'SimpleQuantity', 'MoneyQuantity']);
-
-const DEAD: CompiledPath = { run: () => [], types: [] };
+export type { CompiledPath, PathFn, PathValue } from './extract-read';
 
 /** `.../Type/id[/_history/v]` at the end of an absolute URL, for resolve() on a non-local reference. */
 const ABSOLUTE_TARGET_RE = /\/([A-Z][A-Za-z]+)\/[A-Za-z0-9\-.]{1,64}(?:\/_history\/[A-Za-z0-9\-.]{1,64})?$/;
@@ -106,10 +84,6 @@ function isTypeName(name: string): boolean {
   return name.charCodeAt(0) >= 65 && name.charCodeAt(0) <= 90;
 }
 
-/** `Resource` and `DomainResource` expressions (meta.tag...) apply to every type. */
-function matchesType(type: string, name: string): boolean {
-  return type === name || name === 'Resource' || name === 'DomainResource' || (name === 'Quantity' && QUANTITY_TYPES.has(type));
-}
 
 /** Medplum's interpreter, for the rare branch outside the compiled subset (e.g. Patient.deceased's `exists() and != false`). */
 function fallback(branch: Atom): CompiledPath {
@@ -160,12 +134,15 @@ function compileAtom(atom: Atom, inTypes: readonly string[], baseUrl: string): C
     if (!left || left === DEAD) {
       return left;
     }
+    const [arg] = atom.right instanceof FunctionAtom ? atom.right.args : [];
+    if (left.narrow && atom.right instanceof FunctionAtom && (atom.right.name === 'as' || atom.right.name === 'ofType') && arg instanceof SymbolAtom) {
+      return left.narrow(arg.name);
+    }
     const right = compileAtom(atom.right, left.types, baseUrl);
     if (!right || right === DEAD) {
       return right;
     }
-    const [l, r] = [left.run, right.run];
-    return { run: (input) => r(l(input)), types: right.types };
+    return compose(left, right);
   }
   if (atom instanceof UnionAtom) {
     const left = compileAtom(atom.left, inTypes, baseUrl);
@@ -182,7 +159,23 @@ function compileAtom(atom: Atom, inTypes: readonly string[], baseUrl: string): C
   return undefined;
 }
 
+function compose(left: CompiledPath, right: CompiledPath): CompiledPath {
+  const [l, r] = [left.run, right.run];
+  const narrowRight = right.narrow;
+  return {
+    run: (input) => r(l(input)),
+    types: right.types,
+    narrow: narrowRight && ((name) => {
+      const narrowed = narrowRight(name);
+      return narrowed === DEAD ? DEAD : compose(left, narrowed);
+    }),
+  };
+}
+
 function ofType(inner: CompiledPath, name: string): CompiledPath {
+  if (inner.narrow) {
+    return inner.narrow(name);
+  }
   return filter(inner, (v) => matchesType(v.type, name), inner.types.filter((t) => matchesType(t, name)));
 }
 
@@ -232,98 +225,4 @@ function referenceTargetType(v: PathValue, baseUrl: string): string | undefined 
   }
   const declared = typeof value === 'object' ? (value as { type?: unknown }).type : undefined;
   return typeof declared === 'string' ? declared : undefined;
-}
-
-interface PropertyRead {
-  key: string;
-  type: string;
-  system?: string | null;
-}
-
-/** One property step: which JSON keys to read for each input type, and what type each yields. */
-function compileProperty(name: string, inTypes: readonly string[]): CompiledPath | undefined {
-  const table = new Map<string, PropertyRead[]>();
-  const outTypes = new Set<string>();
-  for (const inType of inTypes) {
-    const el = getElementDefinition(inType, name);
-    if (!el?.type?.length) {
-      continue;
-    }
-    const reads: PropertyRead[] = [];
-    const choice = el.path.endsWith('[x]');
-    for (const t of el.type) {
-      const key = choice ? name + t.code.charAt(0).toUpperCase() + t.code.slice(1) : name;
-      const system = t.code === 'code' ? requiredBindingSystem(el.binding) : undefined;
-      reads.push({ key, type: t.code, system });
-      outTypes.add(t.code);
-      if (!choice) break;
-    }
-    table.set(inType, reads);
-  }
-  if (table.size === 0) {
-    return undefined;
-  }
-  if (table.size === 1 && !table.values().next().value?.[1]) {
-    return { run: singleRead(table), types: [...outTypes] };
-  }
-  const run: PathFn = (input) => {
-    const out: PathValue[] = [];
-    for (const node of input) {
-      const reads = table.get(node.type);
-      const obj = node.value as Record<string, unknown> | null;
-      if (!reads || typeof obj !== 'object' || obj === null) {
-        continue;
-      }
-      for (const read of reads) {
-        const x = obj[read.key];
-        if (x === undefined || x === null) {
-          continue;
-        }
-        if (Array.isArray(x)) {
-          for (const e of x) {
-            if (e !== null && e !== undefined) out.push(wrap(read, e));
-          }
-        } else {
-          out.push(wrap(read, x));
-        }
-      }
-    }
-    return out;
-  };
-  return { run, types: [...outTypes] };
-}
-
-/** The common case, one input type and one key (`Patient.name`): no table lookup per value. */
-function singleRead(table: Map<string, PropertyRead[]>): PathFn {
-  const [[inType, [read]]] = table;
-  const key = read.key;
-  return (input) => {
-    const out: PathValue[] = [];
-    for (const node of input) {
-      const obj = node.value as Record<string, unknown> | null;
-      if (node.type !== inType || typeof obj !== 'object' || obj === null) {
-        continue;
-      }
-      const x = obj[key];
-      if (x === undefined || x === null) {
-        continue;
-      }
-      if (Array.isArray(x)) {
-        for (const e of x) {
-          if (e !== null && e !== undefined) out.push(wrap(read, e));
-        }
-      } else {
-        out.push(wrap(read, x));
-      }
-    }
-    return out;
-  };
-}
-
-function wrap(read: PropertyRead, value: unknown): PathValue {
-  if (read.type === 'Resource') {
-    const rt = (value as { resourceType?: unknown }).resourceType;
-    return { type: typeof rt === 'string' ? rt : 'Resource', value };
-  }
-  return read.system === undefined ? { type: read.type, value } : { type: read.type, value, system: read.system };
 }

@@ -252,6 +252,24 @@ const toUri: Converter = (param, v, out) => {
   if (value !== null && STRING_PRIMITIVES.has(v.type)) out.push({ kind: 'uri', param, value });
 };
 
+const QUANTITY_LIKE = ['Quantity', 'Age', 'Count', 'Distance', 'Duration', 'SimpleQuantity', 'MoneyQuantity'];
+
+/** The value types each converter turns into entries (anything else is skipped). */
+const ACCEPTS: Record<ScalarParamType, ReadonlySet<string>> = {
+  token: new Set(['Coding', 'CodeableConcept', 'Identifier', 'ContactPoint', 'boolean', ...STRING_PRIMITIVES]),
+  string: new Set(['HumanName', 'Address', 'CodeableConcept', 'Coding', ...STRING_PRIMITIVES]),
+  reference: new Set(['Reference', 'canonical', 'uri', 'url']),
+  date: new Set([...DATE_TYPES, 'Period', 'Timing']),
+  number: new Set(['integer', 'decimal', 'positiveInt', 'unsignedInt', 'Range', ...QUANTITY_LIKE]),
+  quantity: new Set(['Money', 'Range', ...QUANTITY_LIKE]),
+  uri: STRING_PRIMITIVES,
+};
+
+/** True when a value of FHIR type `valueType` can be indexed by a parameter of type `paramType`. */
+export function accepts(paramType: ScalarParamType, valueType: string): boolean {
+  return ACCEPTS[paramType].has(valueType);
+}
+
 /** The converter for a SearchParameter type; reference needs the server base to recognize local targets. */
 export function converterFor(type: ScalarParamType, baseUrl: string): Converter {
   switch (type) {

@@ -2,7 +2,7 @@ import { getSearchParameters } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../definitions';
 import { compileExpression, type CompiledPath, type PathValue } from './extract-path';
-import { type Converter, converterFor, type ScalarEntry, type ScalarParamType } from './extract-values';
+import { accepts, type Converter, converterFor, type ScalarEntry, type ScalarParamType } from './extract-values';
 import { appendUnique } from './extract-dedupe';
 import type { CompositeEntry, IndexEntry } from './index-entry';
 
@@ -155,10 +155,29 @@ function compositePlan(sp: SearchParameter, type: string, baseUrl: string, byUrl
   if (!path || !sp.component?.length) {
     return undefined;
   }
+  const defs = sp.component.map((c) => (c.definition ? byUrl.get(c.definition) : undefined));
+  const expressions = sp.component.map((c) => c.expression ?? '');
+  if (defs.some((d) => !d || !SCALAR_TYPES.has(d.type))) {
+    return undefined;
+  }
+  const defTypes = defs.map((d) => d?.type as ScalarParamType);
+  const fits = (i: number, expression: string) => {
+    const types = compileExpression(expression, path.types, baseUrl)?.types ?? [];
+    return types.some((t) => accepts(defTypes[i], t));
+  };
+  // R4's DocumentReference `relationship` pairs each component definition with
+  // the other one's expression (relatesto <- code, relation <- target):
+  // swap two such expressions back rather than never indexing it.
+  for (let i = 0; i < expressions.length; i++) {
+    for (let j = i + 1; j < expressions.length && !fits(i, expressions[i]); j++) {
+      if (!fits(j, expressions[j]) && fits(i, expressions[j]) && fits(j, expressions[i])) {
+        [expressions[i], expressions[j]] = [expressions[j], expressions[i]];
+      }
+    }
+  }
   const components: ScalarPlan[] = [];
-  for (const c of sp.component) {
-    const def = c.definition ? byUrl.get(c.definition) : undefined;
-    const compiled = def && SCALAR_TYPES.has(def.type) && c.expression ? scalarPlan(def.code, def.type as ScalarParamType, c.expression, path.types, baseUrl) : undefined;
+  for (let i = 0; i < defs.length; i++) {
+    const compiled = scalarPlan((defs[i] as SearchParameter).code, defTypes[i], expressions[i], path.types, baseUrl);
     if (!compiled) {
       // A part that can never have a value makes the whole composite unmatchable.
       return undefined;
