@@ -68,34 +68,52 @@ CREATE TABLE IF NOT EXISTS sort_value (
   PRIMARY KEY (rid, param)
 ) WITHOUT ROWID;
 
+-- Value indexes lead with (type, param, value) and end with rid, so that a
+-- search driver reads its candidate rids from the index alone, without one
+-- table lookup per entry; columns that predicates combine with the value
+-- (system, the other end of a date range, ...) are included for the same reason.
+-- The (rid, param) indexes serve per-resource checks, includes and deletes.
+-- Index names carry a version: an older database gets the new indexes and
+-- loses the ones they replace.
+DROP INDEX IF EXISTS ix_token_code;
+DROP INDEX IF EXISTS ix_string_value;
+DROP INDEX IF EXISTS ix_reference_ref;
+DROP INDEX IF EXISTS ix_reference_id;
+DROP INDEX IF EXISTS ix_reference_ident;
+DROP INDEX IF EXISTS ix_date_low;
+DROP INDEX IF EXISTS ix_date_high;
+DROP INDEX IF EXISTS ix_number_value;
+DROP INDEX IF EXISTS ix_quantity_value;
+DROP INDEX IF EXISTS ix_uri_value;
+
 CREATE TABLE IF NOT EXISTS ix_token (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, system TEXT, code TEXT, text TEXT);
-CREATE INDEX IF NOT EXISTS ix_token_code ON ix_token(type, param, code, system);
+CREATE INDEX IF NOT EXISTS ix_token_code2 ON ix_token(type, param, code, system, rid);
 CREATE INDEX IF NOT EXISTS ix_token_rid ON ix_token(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_string (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value TEXT NOT NULL, exact TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ix_string_value ON ix_string(type, param, value);
+CREATE INDEX IF NOT EXISTS ix_string_value2 ON ix_string(type, param, value, rid);
 CREATE INDEX IF NOT EXISTS ix_string_rid ON ix_string(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_reference (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, ref TEXT, ref_type TEXT, ref_id TEXT, id_system TEXT, id_value TEXT);
-CREATE INDEX IF NOT EXISTS ix_reference_ref ON ix_reference(type, param, ref);
-CREATE INDEX IF NOT EXISTS ix_reference_id ON ix_reference(type, param, ref_id);
-CREATE INDEX IF NOT EXISTS ix_reference_ident ON ix_reference(type, param, id_value);
+CREATE INDEX IF NOT EXISTS ix_reference_ref2 ON ix_reference(type, param, ref, rid);
+CREATE INDEX IF NOT EXISTS ix_reference_id2 ON ix_reference(type, param, ref_id, ref_type, rid);
+CREATE INDEX IF NOT EXISTS ix_reference_ident2 ON ix_reference(type, param, id_value, id_system, rid);
 CREATE INDEX IF NOT EXISTS ix_reference_rid ON ix_reference(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_date (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, low INTEGER NOT NULL, high INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS ix_date_low ON ix_date(type, param, low);
-CREATE INDEX IF NOT EXISTS ix_date_high ON ix_date(type, param, high);
+CREATE INDEX IF NOT EXISTS ix_date_low2 ON ix_date(type, param, low, high, rid);
+CREATE INDEX IF NOT EXISTS ix_date_high2 ON ix_date(type, param, high, low, rid);
 CREATE INDEX IF NOT EXISTS ix_date_rid ON ix_date(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_number (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL);
-CREATE INDEX IF NOT EXISTS ix_number_value ON ix_number(type, param, value);
+CREATE INDEX IF NOT EXISTS ix_number_value2 ON ix_number(type, param, value, rid);
 CREATE INDEX IF NOT EXISTS ix_number_rid ON ix_number(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_quantity (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL, system TEXT, code TEXT, unit TEXT);
-CREATE INDEX IF NOT EXISTS ix_quantity_value ON ix_quantity(type, param, value);
+CREATE INDEX IF NOT EXISTS ix_quantity_value2 ON ix_quantity(type, param, value, code, system, rid);
 CREATE INDEX IF NOT EXISTS ix_quantity_rid ON ix_quantity(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_uri (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ix_uri_value ON ix_uri(type, param, value);
+CREATE INDEX IF NOT EXISTS ix_uri_value2 ON ix_uri(type, param, value, rid);
 CREATE INDEX IF NOT EXISTS ix_uri_rid ON ix_uri(rid, param);
 `;

@@ -9,6 +9,9 @@ import type { Comparison, Condition, EntryPredicate } from '../../fhir/search/pl
  */
 export const DRIVER_LIMIT = 8;
 
+/** Conditions scoring this much or less (an id, a reference) are always narrow enough to drive. */
+export const NARROW_SCORE = 2;
+
 /**
  * Fields whose column leads a `(type, param, column)` index (schema.ts).
  * Other fields can only be filtered after reading a whole parameter.

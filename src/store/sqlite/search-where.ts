@@ -1,6 +1,7 @@
 import type { ScalarEntryKind } from '../../fhir/search/index-entry';
 import type {
   ChainCondition,
+  Comparison,
   CompositeCondition,
   Condition,
   EntryCondition,
@@ -38,21 +39,22 @@ export class WhereCompiler {
     return `${prefix}${++this.n}`;
   }
 
-  /** All of `conds` on `scope`; `driven` tells whether an index driver was used. */
-  where(scope: Scope, conds: readonly Condition[], allowDriver = true): { sql: Frag; driven: boolean } {
-    let driver = -1;
-    if (allowDriver) {
-      let best = DRIVER_LIMIT;
-      conds.forEach((c, i) => {
-        const score = conditionScore(c);
-        if (score < best) {
-          best = score;
-          driver = i;
-        }
-      });
-    }
+  /**
+   * The filter for current resources of `scope` meeting every condition.
+   * `access` says how the row is reached: `scan` when it is the root of its
+   * query (a driver is chosen to find it), `ordered` when it is the root but
+   * read in `resource(type, deleted, ref)` order with every condition checked
+   * per row, `joined` when a join already determined it (checks only).
+   */
+  resources(scope: Scope, conds: readonly Condition[], access: Access): { sql: Frag; driven: boolean } {
+    const driver = access === 'scan' ? pickDriver(conds) : -1;
     const parts = conds.map((c, i) => this.condition(scope, c, i === driver));
-    return { sql: and(parts), driven: driver >= 0 };
+    // When the row comes from a rowid driver or a join, type and deleted are mere filters:
+    // the unary `+` keeps SQLite from scanning resource(type, deleted, ...) instead.
+    const viaRowid = access === 'joined' || (driver >= 0 && ROWID_DRIVERS.has(conds[driver].kind));
+    const p = viaRowid ? '+' : '';
+    const filter = [inList(`${p}${scope.alias}.type`, scope.types), frag(`${p}${scope.alias}.deleted = 0`)];
+    return { sql: and([...filter, ...parts]), driven: driver >= 0 };
   }
 
   private condition(scope: Scope, c: Condition, drive: boolean): Frag {
@@ -92,18 +94,36 @@ export class WhereCompiler {
     ]);
   }
 
+  /**
+   * How many index entries an entry condition's driver reads, counted up to
+   * `limit`: one cheap index-only probe that tells a narrow condition from a
+   * broad one. Undefined for conditions that are not entry drivers.
+   */
+  probe(scope: Scope, c: Condition, limit: number): Frag | undefined {
+    if (c.kind !== 'entry' || c.negate || c.predicate.length === 0) return undefined;
+    return concat(['SELECT COUNT(*) AS n FROM (', concat(this.entrySelects(scope, c), ' UNION ALL '), frag('LIMIT ?)', limit)]);
+  }
+
   /** One index lookup per DNF alternative, so each alternative can use the value index on its own. */
   private entryDriver(scope: Scope, c: EntryCondition): Frag {
+    const selects = this.entrySelects(scope, c);
+    if (selects.length === 0) return FALSE;
+    return concat([`${scope.alias}.rid IN (`, concat(selects, ' UNION ALL '), ')']);
+  }
+
+  private entrySelects(scope: Scope, c: EntryCondition): Frag[] {
     const { table } = INDEX_TABLES[c.entryKind];
-    const selects = c.predicate.map((alt) => {
+    return c.predicate.map((alt) => {
       const x = this.alias('x');
       return concat([
         `SELECT ${x}.rid FROM ${table} ${x} WHERE`,
-        and([inList(`${x}.type`, scope.types), frag(`${x}.param = ?`, c.param), this.entryPredicate(c.entryKind, x, [alt])]),
+        and([
+          inList(`${x}.type`, scope.types),
+          frag(`${x}.param = ?`, c.param),
+          this.entryPredicate(c.entryKind, x, [c.entryKind === 'date' ? withImpliedBounds(alt) : alt]),
+        ]),
       ]);
     });
-    if (selects.length === 0) return FALSE;
-    return concat([`${scope.alias}.rid IN (`, concat(selects, ' UNION ALL '), ')']);
   }
 
   /** Parts of one combination share (rid, grp); their rows have param `<code>#<i>`. */
@@ -146,13 +166,13 @@ export class WhereCompiler {
   private chainDriver(scope: Scope, c: ChainCondition): Frag {
     const x = this.alias('x');
     const t = this.alias('t');
-    const inner = this.where({ alias: t, types: c.targetTypes }, c.where);
+    const targets = this.resources({ alias: t, types: c.targetTypes }, c.where, 'scan');
     return concat([
       `${scope.alias}.rid IN (SELECT ${x}.rid FROM ix_reference ${x} WHERE`,
       and([
         inList(`${x}.type`, scope.types),
         frag(`${x}.param = ?`, c.param),
-        concat([`${x}.ref IN (SELECT ${t}.ref FROM resource ${t} WHERE`, and([inList(`${t}.type`, c.targetTypes), frag(`${t}.deleted = 0`), inner.sql]), ')']),
+        concat([`${x}.ref IN (SELECT ${t}.ref FROM resource ${t} WHERE`, targets.sql, ')']),
       ]),
       ')',
     ]);
@@ -161,10 +181,10 @@ export class WhereCompiler {
   private chainCheck(r: string, c: ChainCondition): Frag {
     const x = this.alias('x');
     const t = this.alias('t');
-    const inner = this.where({ alias: t, types: c.targetTypes }, c.where, false);
+    const targets = this.resources({ alias: t, types: c.targetTypes }, c.where, 'joined');
     return concat([
       `EXISTS (SELECT 1 FROM ix_reference ${x} JOIN resource ${t} ON ${t}.type = ${x}.ref_type AND ${t}.id = ${x}.ref_id WHERE`,
-      and([frag(`${x}.rid = ${r}.rid AND ${x}.param = ?`, c.param), inList(`${x}.ref_type`, c.targetTypes), frag(`${t}.deleted = 0`), inner.sql]),
+      and([frag(`${x}.rid = ${r}.rid AND ${x}.param = ?`, c.param), inList(`${x}.ref_type`, c.targetTypes), targets.sql]),
       ')',
     ]);
   }
@@ -177,27 +197,66 @@ export class WhereCompiler {
   private hasDriver(scope: Scope, c: HasCondition): Frag {
     const x = this.alias('x');
     const s = this.alias('s');
-    const inner = this.where({ alias: s, types: [c.sourceType] }, c.where);
-    const sources = inner.driven
-      ? concat([
-          frag(`SELECT ${x}.ref FROM resource ${s} JOIN ix_reference ${x} ON ${x}.rid = ${s}.rid AND ${x}.param = ? WHERE`, c.param),
-          and([frag(`${s}.type = ?`, c.sourceType), frag(`${s}.deleted = 0`), inner.sql]),
-        ])
-      : concat([
-          `SELECT ${x}.ref FROM ix_reference ${x} JOIN resource ${s} ON ${s}.rid = ${x}.rid WHERE`,
-          and([frag(`${x}.type = ? AND ${x}.param = ?`, c.sourceType, c.param), frag(`${s}.deleted = 0`), inner.sql]),
-        ]);
+    const source = { alias: s, types: [c.sourceType] };
+    const sources =
+      pickDriver(c.where) >= 0
+        ? concat([
+            frag(`SELECT ${x}.ref FROM resource ${s} JOIN ix_reference ${x} ON ${x}.rid = ${s}.rid AND ${x}.param = ? WHERE`, c.param),
+            this.resources(source, c.where, 'scan').sql,
+          ])
+        : concat([
+            `SELECT ${x}.ref FROM ix_reference ${x} JOIN resource ${s} ON ${s}.rid = ${x}.rid WHERE`,
+            and([frag(`${x}.type = ? AND ${x}.param = ?`, c.sourceType, c.param), this.resources(source, c.where, 'joined').sql]),
+          ]);
     return concat([`${scope.alias}.ref IN (`, sources, ')']);
   }
 
   private hasCheck(r: string, c: HasCondition): Frag {
     const x = this.alias('x');
     const s = this.alias('s');
-    const inner = this.where({ alias: s, types: [c.sourceType] }, c.where, false);
+    const sources = this.resources({ alias: s, types: [c.sourceType] }, c.where, 'joined');
     return concat([
       `EXISTS (SELECT 1 FROM ix_reference ${x} JOIN resource ${s} ON ${s}.rid = ${x}.rid WHERE`,
-      and([frag(`${x}.type = ? AND ${x}.param = ? AND ${x}.ref = ${r}.ref`, c.sourceType, c.param), frag(`${s}.deleted = 0`), inner.sql]),
+      and([frag(`${x}.type = ? AND ${x}.param = ? AND ${x}.ref = ${r}.ref`, c.sourceType, c.param), sources.sql]),
       ')',
     ]);
   }
+}
+
+/** How a resource row is reached (see {@link WhereCompiler.resources}). */
+export type Access = 'scan' | 'ordered' | 'joined';
+
+/** Conditions whose driver yields rowids (the others drive through resource's own indexes). */
+const ROWID_DRIVERS = new Set<Condition['kind']>(['entry', 'composite', 'chain']);
+
+/** The index of the condition that should drive the query, or -1 when none narrows it enough. */
+export function pickDriver(conds: readonly Condition[]): number {
+  let driver = -1;
+  let best = DRIVER_LIMIT;
+  conds.forEach((c, i) => {
+    const score = conditionScore(c);
+    if (score < best) {
+      best = score;
+      driver = i;
+    }
+  });
+  return driver;
+}
+
+/**
+ * Adds the bounds a date alternative implies because every entry has
+ * low <= high: `high <= b` gives `low <= b`, `low >= a` gives `high >= a`.
+ * Redundant for the result, but it turns "low from a to infinity, then filter
+ * on high" into the closed index range `low BETWEEN a AND b`.
+ */
+function withImpliedBounds(alt: readonly Comparison[]): Comparison[] {
+  const out = [...alt];
+  for (const c of alt) {
+    if (c.field === 'high' && (c.op === 'lt' || c.op === 'le' || c.op === 'eq')) {
+      out.push({ field: 'low', op: c.op === 'lt' ? 'lt' : 'le', value: c.value });
+    } else if (c.field === 'low' && (c.op === 'gt' || c.op === 'ge' || c.op === 'eq')) {
+      out.push({ field: 'high', op: c.op === 'gt' ? 'gt' : 'ge', value: c.value });
+    }
+  }
+  return out;
 }

@@ -2,8 +2,9 @@ import type { Cursor, SearchPage, SearchPlan } from '../../fhir/search/plan';
 import type { VersionRecord, WriteMethod } from '../port';
 import { findIncludes, type FoundRow } from './search-include';
 import { keyset, orderBy, ordering, type Ordering } from './search-order';
-import { and, concat, frag, inList, type Frag } from './search-sql';
-import { WhereCompiler } from './search-where';
+import { and, concat, type Frag } from './search-sql';
+import { conditionScore, NARROW_SCORE } from './search-score';
+import { pickDriver, WhereCompiler } from './search-where';
 import type { SqliteStore } from './sqlite-store';
 
 /** A page row: the resource and its values for each plan sort key (`k0`, `k1`, ...). */
@@ -33,8 +34,8 @@ interface VersionRow {
  */
 export async function searchSqlite(store: SqliteStore, plan: SearchPlan): Promise<SearchPage> {
   const compiler = new WhereCompiler();
-  const where = compiler.where({ alias: 'r', types: plan.types }, plan.where);
-  const base = and([inList('r.type', plan.types), frag('r.deleted = 0'), where.sql]);
+  const scope = { alias: 'r', types: plan.types };
+  const base = compiler.resources(scope, plan.where, 'scan').sql;
   const page: SearchPage = { matches: [], included: [], includesTruncated: false };
   if (plan.total) {
     const st = store.statement(concat(['SELECT COUNT(*) AS n FROM resource r WHERE', base]).sql);
@@ -45,7 +46,8 @@ export async function searchSqlite(store: SqliteStore, plan: SearchPlan): Promis
   }
 
   const order = ordering('r', plan.sort);
-  const { rows, next, prev } = readPage(store, plan, base, order);
+  const pageBase = broadDriver(store, compiler, plan) ? compiler.resources(scope, plan.where, 'ordered').sql : base;
+  const { rows, next, prev } = readPage(store, plan, pageBase, order);
   const includes = plan.include.length + plan.revinclude.length > 0 ? findIncludes(store, plan, rows) : { rows: [], truncated: false };
   const versions = loadVersions(store, [...rows, ...includes.rows]);
   page.matches = rows.map((r) => versions.get(r.vrow) as VersionRecord);
@@ -54,6 +56,25 @@ export async function searchSqlite(store: SqliteStore, plan: SearchPlan): Promis
   if (next) page.next = next;
   if (prev) page.prev = prev;
   return page;
+}
+
+/** Above this many matching index entries, a condition is too broad to drive a page in `Type/id` order. */
+const BROAD_ENTRIES = 1000;
+
+/**
+ * A page in plain `Type/id` order under a broad condition (`Observation?code=X`
+ * matching thousands) is cheaper read in order from resource(type, deleted, ref),
+ * checking conditions per row until the page is full, than by materializing
+ * and sorting every match. Narrow conditions keep their driver: the ordered
+ * read would then go through most of the type to fill a page.
+ */
+function broadDriver(store: SqliteStore, compiler: WhereCompiler, plan: SearchPlan): boolean {
+  if (plan.sort.length > 0) return false;
+  const driver = pickDriver(plan.where);
+  if (driver < 0 || conditionScore(plan.where[driver]) <= NARROW_SCORE) return false;
+  const probe = compiler.probe({ alias: 'r', types: plan.types }, plan.where[driver], BROAD_ENTRIES);
+  if (!probe) return false;
+  return (store.statement(probe.sql).get(...probe.args) as { n: number }).n >= BROAD_ENTRIES;
 }
 
 function readPage(store: SqliteStore, plan: SearchPlan, base: Frag, order: Ordering): { rows: PageRow[]; next?: Cursor; prev?: Cursor } {

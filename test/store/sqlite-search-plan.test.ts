@@ -1,0 +1,169 @@
+import type { IndexEntry } from '../../src/fhir/search/index-entry';
+import type { Condition, SearchPlan } from '../../src/fhir/search/plan';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
+import { cmp, composite, dateIso, entry, plan, qty, ref, refIs, refs, str, tok, tokenIs } from './search-support';
+
+/**
+ * SQLite only: the compiled searches must reach their rows through indexes.
+ * EXPLAIN QUERY PLAN of every statement a search runs may not contain a SCAN
+ * of a table (json_each, the bound value lists, is fine) nor read a whole type
+ * through resource(type, deleted, ...) when a condition has an index.
+ * @see https://hl7.org/fhir/R4/search.html
+ */
+const PATIENTS = 300;
+const PER_PATIENT = 10;
+const CODES = ['718-7', '2345-7', '2160-0', '6690-2', '789-8'];
+
+let store: SqliteStore;
+let captured: string[] = [];
+
+beforeAll(async () => {
+  store = new SqliteStore({ dataDir: '', fileName: ':memory:' });
+  await store.init();
+  const writes: Promise<void>[] = [];
+  const put = (type: string, id: string, index: IndexEntry[]) =>
+    writes.push(
+      store.write({
+        type,
+        id,
+        versionId: 1,
+        expectedVersion: 0,
+        lastUpdated: new Date(Date.UTC(2025, 0, 1) + writes.length * 1000).toISOString(),
+        method: 'POST',
+        deleted: false,
+        json: JSON.stringify({ resourceType: type, id }),
+        index,
+      }),
+    );
+  for (let p = 0; p < PATIENTS; p++) {
+    put('Patient', `p${p}`, [str('family', `Family${p}`)]);
+    for (let o = 0; o < PER_PATIENT; o++) {
+      put('Observation', `o${p}-${o}`, [
+        ref('subject', `Patient/p${p}`),
+        tok('code', 'http://loinc.org', CODES[o % CODES.length]),
+        tok('status', null, o === 3 ? 'amended' : 'final'),
+        dateIso('date', new Date(Date.UTC(2020, 0, 1) + (p * PER_PATIENT + o) * 3600_000).toISOString()),
+        composite('component-code-value-quantity', tok('component-code', 'http://loinc.org', '8480-6'), qty('component-value-quantity', 100 + o)),
+      ]);
+    }
+    put('DiagnosticReport', `d${p}`, [ref('subject', `Patient/p${p}`), ref('result', `Observation/o${p}-0`), ref('result', `Observation/o${p}-1`)]);
+  }
+  await Promise.all(writes);
+  // Record every statement the search runs, to explain them afterwards.
+  const statement = store.statement.bind(store);
+  store.statement = (sql: string) => {
+    captured.push(sql);
+    return statement(sql);
+  };
+});
+
+afterAll(async () => {
+  await store.close();
+});
+
+/** Runs the plan and returns the query plan lines of every statement it used. */
+async function explain(p: SearchPlan): Promise<{ page: Awaited<ReturnType<SqliteStore['search']>>; lines: string[] }> {
+  captured = [];
+  const page = await store.search(p);
+  const lines = captured.flatMap((sql) => {
+    const params = (sql.match(/\?/g) ?? []).map(() => null);
+    return (store.db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((row) => row.detail);
+  });
+  return { page, lines };
+}
+
+function expectIndexed(lines: string[]): void {
+  // A SCAN of json_each (a bound value list) or of a subquery result (its own lines are checked too) reads no table.
+  const scans = lines.filter((l) => /^SCAN /.test(l) && !/^SCAN (json_each|\(subquery-\d+\))/.test(l));
+  const typeScans = lines.filter((l) => /INDEX resource_type_\w+ \(type=\? AND deleted=\?\)$/.test(l));
+  expect({ scans, typeScans }).toEqual({ scans: [], typeScans: [] });
+}
+
+const patient = (p: number): Condition => refIs('subject', `Patient/p${p}`);
+
+describe('sqlite search: query plans use indexes', () => {
+  test('reference + token (Observation?subject=X&code=Y)', async () => {
+    const { page, lines } = await explain(plan('Observation', [patient(42), tokenIs('code', CODES[1], 'http://loinc.org')]));
+    expect(refs(page.matches)).toEqual(['Observation/o42-1', 'Observation/o42-6']);
+    expectIndexed(lines);
+    expect(lines).toContainEqual(expect.stringMatching(/ix_reference_ref\w* \(type=\? AND param=\? AND ref=\?\)/));
+    expect(lines).toContainEqual(expect.stringMatching(/SEARCH r USING INTEGER PRIMARY KEY/));
+  });
+
+  test('token alone, narrow enough to drive', async () => {
+    const { page, lines } = await explain(plan('Observation', [entry('token', 'code', [[cmp('code', 'eq', 'nothing-like-this')]])], { total: true }));
+    expect(page.total).toBe(0);
+    expectIndexed(lines);
+    expect(lines).toContainEqual(expect.stringMatching(/ix_token_code\w* \(type=\? AND param=\? AND code=\?\)/));
+  });
+
+  test('string prefix is an index range, not LIKE', async () => {
+    const { page, lines } = await explain(plan('Patient', [entry('string', 'family', [[cmp('value', 'startsWith', 'family12')]])]));
+    expect(page.matches.map((m) => m.id).sort()).toEqual(['p12', ...Array.from({ length: 10 }, (_, i) => `p12${i}`)].sort());
+    expectIndexed(lines);
+    expect(lines).toContainEqual(expect.stringMatching(/ix_string_value\w* \(type=\? AND param=\? AND value>\? AND value<\?\)/));
+  });
+
+  test('date range reads a closed index range', async () => {
+    const low = Date.UTC(2020, 0, 2);
+    const high = Date.UTC(2020, 0, 2, 5) - 1;
+    const { page, lines } = await explain(plan('Observation', [entry('date', 'date', [[cmp('low', 'ge', low), cmp('high', 'le', high)]])]));
+    expect(page.matches).toHaveLength(5);
+    expectIndexed(lines);
+    expect(lines).toContainEqual(expect.stringMatching(/ix_date_(low|high)\w* \(type=\? AND param=\? AND (low|high)>\? AND (low|high)<\?\)/));
+  });
+
+  test('sorted, counted and paged by a keyset cursor', async () => {
+    const p = plan('Observation', [patient(7)], { sort: [{ param: 'date', descending: true }], count: 3, total: true });
+    const first = await store.search(p);
+    const { page, lines } = await explain({ ...p, cursor: first.next });
+    expect(page.total).toBe(PER_PATIENT);
+    expect(page.matches.map((m) => m.id)).toEqual(['o7-6', 'o7-5', 'o7-4']);
+    expectIndexed(lines);
+  });
+
+  test('composite, chain and _has', async () => {
+    const cvq = {
+      kind: 'composite' as const,
+      param: 'component-code-value-quantity',
+      anyOf: [
+        [
+          { entryKind: 'token' as const, predicate: [[cmp('code', 'eq', '8480-6')]] },
+          { entryKind: 'quantity' as const, predicate: [[cmp('value', 'ge', 109)]] },
+        ],
+      ],
+    };
+    const chained = { kind: 'chain' as const, param: 'subject', targetTypes: ['Patient'], where: [entry('string', 'family', [[cmp('value', 'eq', 'family3')]])] };
+    const c = await explain(plan('Observation', [chained, cvq]));
+    expect(refs(c.page.matches)).toEqual(['Observation/o3-9']);
+    expectIndexed(c.lines);
+    const has = { kind: 'has' as const, sourceType: 'Observation', param: 'subject', where: [entry('date', 'date', [[cmp('low', 'eq', Date.UTC(2020, 0, 1, 25))]])] };
+    const h = await explain(plan('Patient', [has]));
+    expect(refs(h.page.matches)).toEqual(['Patient/p2']);
+    expectIndexed(h.lines);
+  });
+
+  test('_include and _revinclude go through the reference index', async () => {
+    const inc = await explain(plan('DiagnosticReport', [patient(5)], { include: [{ sourceType: 'DiagnosticReport', param: 'result', iterate: false }] }));
+    expect(refs(inc.page.included)).toEqual(['Observation/o5-0', 'Observation/o5-1']);
+    expectIndexed(inc.lines);
+    const rev = await explain(plan('Patient', [{ kind: 'id', ids: ['p9'] }], { revinclude: [{ sourceType: 'DiagnosticReport', param: 'subject', iterate: false }] }));
+    expect(refs(rev.page.included)).toEqual(['DiagnosticReport/d9']);
+    expectIndexed(rev.lines);
+  });
+
+  test('a broad condition pages in Type/id order instead of sorting every match, with the same results', async () => {
+    const broad = tokenIs('status', 'final');
+    const p = plan('Observation', [broad], { count: 5, total: true });
+    const { page, lines } = await explain(p);
+    expect(page.total).toBe(PATIENTS * (PER_PATIENT - 1));
+    expect(page.matches.map((m) => m.id)).toEqual(['o0-0', 'o0-1', 'o0-2', 'o0-4', 'o0-5']);
+    expect(lines).toContainEqual(expect.stringMatching(/SEARCH r USING INDEX resource_type_ref \(type=\? AND deleted=\?\)/));
+    const second = await store.search({ ...p, cursor: page.next });
+    // Ids sort as strings: o0-9 is followed by o1-0, then o10-0.
+    expect(second.matches.map((m) => m.id)).toEqual(['o0-6', 'o0-7', 'o0-8', 'o0-9', 'o1-0']);
+    const back = await store.search({ ...p, cursor: second.prev });
+    expect(back.matches.map((m) => m.id)).toEqual(['o0-0', 'o0-1', 'o0-2', 'o0-4', 'o0-5']);
+    expect(back.prev).toBeUndefined();
+  });
+});
