@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { parseOptions, type BenchOptions, type WorkloadName } from './cli';
+import { loadDataSet, type DataSet } from './dataset';
+import { measure, type LoadSettings, type Scenario, type WorkloadResult } from './measure';
+import { decidePinning, reexecPinned, type Pinning } from './pinning';
+import { machineInfo, printTable, targetMet, TARGETS, writeJson } from './report';
+import { searchScenario, searchWorkloads } from './search-workloads';
+import { startServer, type RunningServer } from './server';
+import { verifySearches } from './verify';
+import { createScenario, readScenario, updateScenario } from './workloads';
+
+/**
+ * `npm run bench`: starts a real server process (one core, fresh store),
+ * loads a search data set through the HTTP API, checks the searches return
+ * what was stored, then measures each workload with autocannon and prints
+ * req/s and p50/p95/p99 next to the targets. See bench/README.md.
+ */
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const READ_POOL = 1000;
+
+const say = (s: string) => process.stdout.write(`${s}\n`);
+
+function summary(r: WorkloadResult): string {
+  const met = targetMet(r);
+  return `  ${r.name}: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.latencyMs.p50} ms, p95 ${r.latencyMs.p95} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}; server CPU ${r.serverCpuPercent ?? '?'}% (${r.reqPerServerCpuSecond ?? '?'} req per CPU-s), bench CPU ${r.clientCpuPercent}%, load ${r.loadAverage1m}${met === undefined ? '' : met ? ' (target met)' : ' (target MISSED)'}`;
+}
+
+async function runSearches(server: RunningServer, opts: BenchOptions, names: WorkloadName[], load: LoadSettings, results: WorkloadResult[]): Promise<DataSet> {
+  say(`\nLoading the search data set (~${opts.resources} resources, ${opts.loadConcurrency} parallel POSTs)...`);
+  const ds = await loadDataSet(server.base, opts.resources, opts.loadConcurrency);
+  say(`Loaded ${ds.total} resources in ${ds.loadSeconds.toFixed(1)} s (${Math.round(ds.total / ds.loadSeconds)} creates/s): ${JSON.stringify(ds.counts)}`);
+  const workloads = searchWorkloads(ds, names);
+  // Check every search before timing any: a fast wrong answer is not a result.
+  for (const w of workloads) {
+    await verifySearches(server.base, w);
+    say(`  verified ${w.name}: sample answers match the stored data`);
+  }
+  for (const w of workloads) {
+    say(`\n${w.name}: ${w.description}`);
+    const r = await measure(new URL(server.base).origin, searchScenario(w), load);
+    results.push(r);
+    say(summary(r));
+  }
+  return ds;
+}
+
+async function runCrud(server: RunningServer, opts: BenchOptions, names: WorkloadName[], load: LoadSettings, results: WorkloadResult[]): Promise<void> {
+  for (const name of names) {
+    let scenario: Scenario;
+    if (name === 'create') scenario = createScenario();
+    else if (name === 'read') scenario = await readScenario(server.base, READ_POOL, opts.loadConcurrency);
+    else scenario = await updateScenario(server.base, opts.connections, opts.loadConcurrency);
+    say(`\n${name}: ${scenario.description}`);
+    const r = await measure(new URL(server.base).origin, scenario, load);
+    results.push(r);
+    say(summary(r));
+  }
+}
+
+async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
+  const machine = machineInfo();
+  say(`DMP FHIR server benchmark — ${new Date().toISOString()}`);
+  say(`Machine: ${machine.cpusOnline} CPUs online (nproc), ${machine.cpuModel}, ${machine.totalMemoryMb} MB RAM, load average ${machine.loadAverage.join(' ')}, node ${machine.node}, commit ${machine.gitCommit ?? '?'}${machine.gitDirty ? ' (working tree modified)' : ''}`);
+  say(`Pinning: ${pinning.note}`);
+  say(`Store: ${opts.store}; workloads: ${opts.only.join(', ')}; ${opts.connections} connections, pipelining 1, ${opts.warmup} s warm-up + ${opts.duration} s measured each`);
+
+  const server = await startServer({ store: opts.store, mongodbUrl: opts.mongodbUrl, pinning, nodeArgs: opts.serverNodeArgs, keepData: opts.keepData });
+  const onSignal = (signal: NodeJS.Signals) => {
+    process.stderr.write(`\n${signal}: stopping the server...\n`);
+    void server.stop().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  say(`Server: pid ${server.pid}, ${server.base}, data in ${server.dataLocation}`);
+
+  const load: LoadSettings = { connections: opts.connections, duration: opts.duration, warmup: opts.warmup, serverCpuSeconds: server.cpuSeconds };
+  const results: WorkloadResult[] = [];
+  let dataset: DataSet | undefined;
+  try {
+    const searches = opts.only.filter((n) => n.startsWith('search-'));
+    if (searches.length > 0) dataset = await runSearches(server, opts, searches, load, results);
+    await runCrud(server, opts, opts.only.filter((n) => !n.startsWith('search-')), load, results);
+    const memory = server.memory();
+
+    printTable(results);
+    const comparable = opts.store === 'sqlite' && pinning.pinned;
+    say(`\nTargets are for the embedded store, one server core, validation on${comparable ? '.' : ` — this run is ${opts.store}${pinning.pinned ? '' : ', unpinned'}: indicative only.`}`);
+    const missed = results.filter((r) => targetMet(r) === false).map((r) => r.name);
+    const checked = results.filter((r) => TARGETS[r.name]).length;
+    say(checked === 0 ? 'No workload with a target was run.' : missed.length === 0 ? 'All targets met.' : `Targets missed: ${missed.join(', ')}.`);
+    say(`Server memory at the end: RSS ${memory ? memory.rssMb.toFixed(0) : '?'} MB (peak ${memory ? memory.peakRssMb.toFixed(0) : '?'} MB).`);
+    say(`Machine: ${machine.cpusOnline} CPUs (${machine.cpuModel}); ${pinning.note}. Other processes on this machine add noise: run several times and compare medians.`);
+
+    const file = writeJson(path.resolve(REPO_ROOT, opts.outDir), {
+      date: new Date().toISOString(),
+      machine,
+      pinning: { pinned: pinning.pinned, serverCpu: pinning.serverCpu, clientCpu: pinning.clientCpu, note: pinning.note },
+      settings: { ...opts },
+      dataSet: dataset ? { total: dataset.total, counts: dataset.counts, loadSeconds: dataset.loadSeconds } : undefined,
+      targets: TARGETS,
+      results: results.map((r) => ({ ...r, target: TARGETS[r.name]?.text, targetMet: targetMet(r) })),
+      serverMemoryMb: memory,
+    });
+    say(`Results written to ${path.relative(process.cwd(), file) || file}`);
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main(): Promise<number> {
+  const opts = parseOptions(process.argv.slice(2));
+  if (!opts) return 0;
+  const pinning = decidePinning(opts.noPin);
+  if (pinning.needsReexec) return reexecPinned(pinning);
+  await bench(opts, pinning);
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`\nBenchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
