@@ -20,7 +20,11 @@ describe.each(STORES)('store search: _include and _revinclude ($name)', (fixture
     await s.remove('Patient', 'gone');
     await s.put('Practitioner', 'prac1');
     await s.put('Organization', 'org1');
-    await s.put('Observation', 'obs1', [ref('subject', 'Patient/pat1'), ref('performer', 'Practitioner/prac1'), ref('has-member', 'Observation/obs3')]);
+    await s.put('Observation', 'obs1', [
+      ref('subject', 'Patient/pat1'),
+      ref('performer', 'Practitioner/prac1'),
+      ref('has-member', 'Observation/obs3'),
+    ]);
     await s.put('Observation', 'obs2', [ref('subject', 'Patient/pat2'), ref('performer', 'Organization/org1')]);
     await s.put('Observation', 'obs3', [ref('subject', 'Patient/pat1')]);
     await s.put('Observation', 'obs4', [ref('subject', 'Patient/gone')]);
@@ -46,7 +50,8 @@ describe.each(STORES)('store search: _include and _revinclude ($name)', (fixture
   });
 
   test('a resource referenced several times is included once', async () => {
-    const page = await store.search(plan('DiagnosticReport', [], { include: [inc('DiagnosticReport', 'subject'), inc('DiagnosticReport', 'result')] }));
+    const both = [inc('DiagnosticReport', 'subject'), inc('DiagnosticReport', 'result')];
+    const page = await store.search(plan('DiagnosticReport', [], { include: both }));
     expect(refs(page.included)).toEqual(['Observation/obs1', 'Observation/obs2', 'Observation/obs4', 'Patient/pat1', 'Patient/pat2']);
   });
 

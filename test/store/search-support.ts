@@ -94,7 +94,10 @@ export const entry = (
 /** `param=system|code` (or `param=code` with system undefined). */
 export const tokenIs = (param: string, code: string, system?: string | null): EntryCondition =>
   entry('token', param, [
-    system === undefined ? [cmp('code', 'eq', code)] : system === null ? [cmp('system', 'isNull'), cmp('code', 'eq', code)] : [cmp('system', 'eq', system), cmp('code', 'eq', code)],
+    [
+      ...(system === undefined ? [] : system === null ? [cmp('system', 'isNull')] : [cmp('system', 'eq', system)]),
+      cmp('code', 'eq', code),
+    ],
   ]);
 
 /** `param=Type/id`. */

@@ -43,10 +43,15 @@ beforeAll(async () => {
         tok('code', 'http://loinc.org', CODES[o % CODES.length]),
         tok('status', null, o === 3 ? 'amended' : 'final'),
         dateIso('date', new Date(Date.UTC(2020, 0, 1) + (p * PER_PATIENT + o) * 3600_000).toISOString()),
-        composite('component-code-value-quantity', tok('component-code', 'http://loinc.org', '8480-6'), qty('component-value-quantity', 100 + o)),
+        composite(
+          'component-code-value-quantity',
+          tok('component-code', 'http://loinc.org', '8480-6'),
+          qty('component-value-quantity', 100 + o),
+        ),
       ]);
     }
-    put('DiagnosticReport', `d${p}`, [ref('subject', `Patient/p${p}`), ref('result', `Observation/o${p}-0`), ref('result', `Observation/o${p}-1`)]);
+    const results = [ref('result', `Observation/o${p}-0`), ref('result', `Observation/o${p}-1`)];
+    put('DiagnosticReport', `d${p}`, [ref('subject', `Patient/p${p}`), ...results]);
   }
   await Promise.all(writes);
   // Record every statement the search runs, to explain them afterwards.
@@ -91,10 +96,32 @@ describe('sqlite search: query plans use indexes', () => {
   });
 
   test('token alone, narrow enough to drive', async () => {
-    const { page, lines } = await explain(plan('Observation', [entry('token', 'code', [[cmp('code', 'eq', 'nothing-like-this')]])], { total: true }));
+    const none = entry('token', 'code', [[cmp('code', 'eq', 'nothing-like-this')]]);
+    const { page, lines } = await explain(plan('Observation', [none], { total: true }));
     expect(page.total).toBe(0);
     expectIndexed(lines);
     expect(lines).toContainEqual(expect.stringMatching(/ix_token_code\w* \(type=\? AND param=\? AND code=\?\)/));
+  });
+
+  test('value lists, id lists and several types', async () => {
+    const codes = entry('token', 'code', [[cmp('code', 'in', ['nope', 'none'])]]);
+    const byList = await explain(plan(['Observation', 'DiagnosticReport'], [codes], { total: true }));
+    expect(byList.page.total).toBe(0);
+    expectIndexed(byList.lines);
+    const subjects = entry('reference', 'subject', [[cmp('ref', 'in', ['Patient/p1', 'Patient/p2'])]]);
+    const both = await explain(plan(['Observation', 'DiagnosticReport'], [subjects], { count: 3 }));
+    expect(refs(both.page.matches)).toEqual(['DiagnosticReport/d1', 'DiagnosticReport/d2', 'Observation/o1-0']);
+    expectIndexed(both.lines);
+    const ids = await explain(plan('Patient', [{ kind: 'id', ids: ['p3', 'p4', 'zz'] }]));
+    expect(refs(ids.page.matches)).toEqual(['Patient/p3', 'Patient/p4']);
+    expectIndexed(ids.lines);
+    expect(ids.lines).toContainEqual(expect.stringMatching(/resource_key \(type=\? AND id=\?\)/));
+    // Writes are one second apart, 12 per patient: o299-8 and o299-9 are the 3598th and 3599th.
+    const since = Date.UTC(2025, 0, 1) + 3597 * 1000;
+    const recent = await explain(plan('Observation', [{ kind: 'lastUpdated', predicate: [[cmp('low', 'ge', since)]] }]));
+    expect(recent.page.matches.map((m) => m.id)).toEqual(['o299-8', 'o299-9']);
+    expectIndexed(recent.lines);
+    expect(recent.lines).toContainEqual(expect.stringMatching(/resource_type_lu \(type=\? AND deleted=\? AND last_updated_ms>\?\)/));
   });
 
   test('string prefix is an index range, not LIKE', async () => {
@@ -133,21 +160,25 @@ describe('sqlite search: query plans use indexes', () => {
         ],
       ],
     };
-    const chained = { kind: 'chain' as const, param: 'subject', targetTypes: ['Patient'], where: [entry('string', 'family', [[cmp('value', 'eq', 'family3')]])] };
+    const family3 = entry('string', 'family', [[cmp('value', 'eq', 'family3')]]);
+    const chained = { kind: 'chain' as const, param: 'subject', targetTypes: ['Patient'], where: [family3] };
     const c = await explain(plan('Observation', [chained, cvq]));
     expect(refs(c.page.matches)).toEqual(['Observation/o3-9']);
     expectIndexed(c.lines);
-    const has = { kind: 'has' as const, sourceType: 'Observation', param: 'subject', where: [entry('date', 'date', [[cmp('low', 'eq', Date.UTC(2020, 0, 1, 25))]])] };
+    const at25h = entry('date', 'date', [[cmp('low', 'eq', Date.UTC(2020, 0, 1, 25))]]);
+    const has = { kind: 'has' as const, sourceType: 'Observation', param: 'subject', where: [at25h] };
     const h = await explain(plan('Patient', [has]));
     expect(refs(h.page.matches)).toEqual(['Patient/p2']);
     expectIndexed(h.lines);
   });
 
   test('_include and _revinclude go through the reference index', async () => {
-    const inc = await explain(plan('DiagnosticReport', [patient(5)], { include: [{ sourceType: 'DiagnosticReport', param: 'result', iterate: false }] }));
+    const results = { sourceType: 'DiagnosticReport', param: 'result', iterate: false };
+    const inc = await explain(plan('DiagnosticReport', [patient(5)], { include: [results] }));
     expect(refs(inc.page.included)).toEqual(['Observation/o5-0', 'Observation/o5-1']);
     expectIndexed(inc.lines);
-    const rev = await explain(plan('Patient', [{ kind: 'id', ids: ['p9'] }], { revinclude: [{ sourceType: 'DiagnosticReport', param: 'subject', iterate: false }] }));
+    const reports = { sourceType: 'DiagnosticReport', param: 'subject', iterate: false };
+    const rev = await explain(plan('Patient', [{ kind: 'id', ids: ['p9'] }], { revinclude: [reports] }));
     expect(refs(rev.page.included)).toEqual(['DiagnosticReport/d9']);
     expectIndexed(rev.lines);
   });

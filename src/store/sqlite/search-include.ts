@@ -25,7 +25,11 @@ const REVINCLUDE_SQL = `SELECT DISTINCT s.rid, s.type, s.ref, s.vrow
  * `maxIncludes` cuts, the kept set is the same on every adapter.
  * @see https://hl7.org/fhir/R4/search.html#include
  */
-export function findIncludes(store: SqliteStore, plan: SearchPlan, matches: readonly FoundRow[]): { rows: FoundRow[]; truncated: boolean } {
+export function findIncludes(
+  store: SqliteStore,
+  plan: SearchPlan,
+  matches: readonly FoundRow[],
+): { rows: FoundRow[]; truncated: boolean } {
   const seen = new Set(matches.map((m) => m.rid));
   const found: FoundRow[] = [];
   let frontier: readonly FoundRow[] = matches;
@@ -74,7 +78,8 @@ function include(store: SqliteStore, spec: IncludeSpec, from: readonly FoundRow[
 function revinclude(store: SqliteStore, spec: IncludeSpec, from: readonly FoundRow[], limit: number): FoundRow[] {
   const refs = from.filter((r) => spec.targetType === undefined || r.type === spec.targetType).map((r) => r.ref);
   if (refs.length === 0) return [];
-  return store.statement(`${REVINCLUDE_SQL} ORDER BY s.ref LIMIT ?`).all(spec.sourceType, spec.param, JSON.stringify(refs), limit) as FoundRow[];
+  const st = store.statement(`${REVINCLUDE_SQL} ORDER BY s.ref LIMIT ?`);
+  return st.all(spec.sourceType, spec.param, JSON.stringify(refs), limit) as FoundRow[];
 }
 
 const byRef = (a: FoundRow, b: FoundRow) => (a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0);

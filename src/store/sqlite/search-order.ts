@@ -48,7 +48,12 @@ export function orderBy(keys: readonly OrderKey[], reverse: boolean): string {
  * NOT, so SQL's unknown results can only make a row not match, as intended.
  * @see https://hl7.org/fhir/R4/http.html#paging
  */
-export function keyset(keys: readonly OrderKey[], values: readonly (string | number | null)[], ref: string, direction: Cursor['direction']): Frag {
+export function keyset(
+  keys: readonly OrderKey[],
+  values: readonly (string | number | null)[],
+  ref: string,
+  direction: Cursor['direction'],
+): Frag {
   const all = [...values.slice(0, keys.length - 1), ref];
   if (all.length !== keys.length) {
     throw new Error('Cursor does not match the sort of the search');

@@ -65,10 +65,14 @@ export class WhereCompiler {
       case 'composite':
         return this.composite(scope, c, drive);
       case 'id':
-        // Answered by the (type, id) index whether it drives or not.
-        return inList(`${r}.id`, c.ids, c.negate === true);
-      case 'lastUpdated':
-        return predicate(c.predicate, () => `${r}.last_updated_ms`);
+        // No `deleted` test in the driver (the outer row has one): it would tempt SQLite into resource(type, deleted, ...).
+        return drive
+          ? this.resourceDriver(scope, 'i', (i) => inList(`${i}.id`, c.ids))
+          : inList(`${r}.id`, c.ids, c.negate === true);
+      case 'lastUpdated': {
+        const at = (a: string) => predicate(c.predicate, () => `${a}.last_updated_ms`);
+        return drive ? this.resourceDriver(scope, 'l', (l) => and([frag(`${l}.deleted = 0`), at(l)])) : at(r);
+      }
       case 'chain':
         return drive ? this.chainDriver(scope, c) : this.chainCheck(r, c);
       case 'has':
@@ -76,6 +80,22 @@ export class WhereCompiler {
       default:
         throw new Error(`Unknown condition kind '${(c as Condition).kind}'`);
     }
+  }
+
+  /**
+   * `_id` / `_lastUpdated` as a driver: rowids from resource's own (type, id)
+   * or (type, deleted, last_updated_ms) index (the caller's condition says
+   * which). Spelled as a subquery so that SQLite cannot trade that index for
+   * resource(type, deleted, ref), which yields `ref` order for free but reads
+   * the whole type.
+   */
+  private resourceDriver(scope: Scope, prefix: string, cond: (alias: string) => Frag): Frag {
+    const a = this.alias(prefix);
+    return concat([
+      `${scope.alias}.rid IN (SELECT ${a}.rid FROM resource ${a} WHERE`,
+      and([inList(`${a}.type`, scope.types), cond(a)]),
+      ')',
+    ]);
   }
 
   private entryPredicate(kind: ScalarEntryKind, x: string, pred: EntryPredicate): Frag {
@@ -138,7 +158,8 @@ export class WhereCompiler {
         if (i > 0) {
           from.push(
             frag(
-              `JOIN ${INDEX_TABLES[part.entryKind].table} ${a} ON ${a}.rid = ${aliases[0]}.rid AND ${a}.param = ? AND ${a}.grp = ${aliases[0]}.grp`,
+              `JOIN ${INDEX_TABLES[part.entryKind].table} ${a}` +
+                ` ON ${a}.rid = ${aliases[0]}.rid AND ${a}.param = ? AND ${a}.grp = ${aliases[0]}.grp`,
               `${c.param}#${i}`,
             ),
           );
@@ -201,7 +222,10 @@ export class WhereCompiler {
     const sources =
       pickDriver(c.where) >= 0
         ? concat([
-            frag(`SELECT ${x}.ref FROM resource ${s} JOIN ix_reference ${x} ON ${x}.rid = ${s}.rid AND ${x}.param = ? WHERE`, c.param),
+            frag(
+              `SELECT ${x}.ref FROM resource ${s} JOIN ix_reference ${x} ON ${x}.rid = ${s}.rid AND ${x}.param = ? WHERE`,
+              c.param,
+            ),
             this.resources(source, c.where, 'scan').sql,
           ])
         : concat([
@@ -226,8 +250,8 @@ export class WhereCompiler {
 /** How a resource row is reached (see {@link WhereCompiler.resources}). */
 export type Access = 'scan' | 'ordered' | 'joined';
 
-/** Conditions whose driver yields rowids (the others drive through resource's own indexes). */
-const ROWID_DRIVERS = new Set<Condition['kind']>(['entry', 'composite', 'chain']);
+/** Conditions whose driver yields rowids (`_has` drives through resource(type, deleted, ref) instead). */
+const ROWID_DRIVERS = new Set<Condition['kind']>(['entry', 'composite', 'chain', 'id', 'lastUpdated']);
 
 /** The index of the condition that should drive the query, or -1 when none narrows it enough. */
 export function pickDriver(conds: readonly Condition[]): number {

@@ -48,7 +48,8 @@ export async function searchSqlite(store: SqliteStore, plan: SearchPlan): Promis
   const order = ordering('r', plan.sort);
   const pageBase = broadDriver(store, compiler, plan) ? compiler.resources(scope, plan.where, 'ordered').sql : base;
   const { rows, next, prev } = readPage(store, plan, pageBase, order);
-  const includes = plan.include.length + plan.revinclude.length > 0 ? findIncludes(store, plan, rows) : { rows: [], truncated: false };
+  const wanted = plan.include.length + plan.revinclude.length > 0;
+  const includes = wanted ? findIncludes(store, plan, rows) : { rows: [], truncated: false };
   const versions = loadVersions(store, [...rows, ...includes.rows]);
   page.matches = rows.map((r) => versions.get(r.vrow) as VersionRecord);
   page.included = includes.rows.map((r) => versions.get(r.vrow) as VersionRecord);
@@ -77,7 +78,12 @@ function broadDriver(store: SqliteStore, compiler: WhereCompiler, plan: SearchPl
   return (store.statement(probe.sql).get(...probe.args) as { n: number }).n >= BROAD_ENTRIES;
 }
 
-function readPage(store: SqliteStore, plan: SearchPlan, base: Frag, order: Ordering): { rows: PageRow[]; next?: Cursor; prev?: Cursor } {
+function readPage(
+  store: SqliteStore,
+  plan: SearchPlan,
+  base: Frag,
+  order: Ordering,
+): { rows: PageRow[]; next?: Cursor; prev?: Cursor } {
   const cursor = plan.cursor;
   const backwards = cursor?.direction === 'prev';
   const keys = order.keys.map((k, i) => `${k.expr} AS k${i}`).join(', ');
@@ -109,7 +115,8 @@ function readPage(store: SqliteStore, plan: SearchPlan, base: Frag, order: Order
 
 /** Whether any match lies beyond `c` in its direction (one indexed probe, LIMIT 1). */
 function exists(store: SqliteStore, base: Frag, order: Ordering, c: Cursor): boolean {
-  const q = concat(['SELECT 1 FROM resource r', order.joins, 'WHERE', and([base, keyset(order.keys, c.values, c.ref, c.direction)]), 'LIMIT 1']);
+  const beyond = keyset(order.keys, c.values, c.ref, c.direction);
+  const q = concat(['SELECT 1 FROM resource r', order.joins, 'WHERE', and([base, beyond]), 'LIMIT 1']);
   return store.statement(q.sql).get(...q.args) !== undefined;
 }
 
