@@ -89,6 +89,18 @@ describe.each(STORES)('store search: injection-looking values are data ($name)',
     expect((await store.search(plan(["Basic' OR 1=1 --"], []))).matches).toEqual([]);
   });
 
+  test('parameter names, sort keys and include specs are data too', async () => {
+    const all = Object.keys(NASTY).sort();
+    expect(await matchIds(store, 'Basic', [entry('token', "code' OR 1=1 --", [[]])])).toEqual([]);
+    expect(await matchIds(store, 'Basic', [entry('token', "code' OR 1=1 --", [[]], true)])).toEqual(all);
+    const sorted = await store.search(plan('Basic', [], { sort: [{ param: "text') --", descending: true }] }));
+    expect(sorted.matches.map((m) => m.id).sort()).toEqual(all);
+    const inc = await store.search(
+      plan('Basic', [], { include: [{ sourceType: 'Basic', param: "code' OR 1=1 --", targetType: '{"$gt":""}', iterate: true }] }),
+    );
+    expect(inc.included).toEqual([]);
+  });
+
   test('the database is intact afterwards', async () => {
     expect(await matchIds(store, 'Basic', [])).toHaveLength(Object.keys(NASTY).length);
   });
