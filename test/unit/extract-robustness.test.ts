@@ -53,6 +53,13 @@ describe('odd data never blocks a write', () => {
     expect(of(e, 'general-practitioner')).toHaveLength(1);
   });
 
+  test('every stored R4 type can be indexed (parameters compile on first use)', () => {
+    for (const type of loadDefinitions().resourceTypes) {
+      expect(() => extract({ resourceType: type, id: 'x', meta: { tag: [{ code: 't' }] } })).not.toThrow();
+    }
+    expect(of(extract({ resourceType: 'AuditEvent', meta: { tag: [{ code: 't' }] } }), '_tag')).toHaveLength(1);
+  });
+
   test('not a resource, or an unknown type: no entries', () => {
     expect(extract(null)).toEqual([]);
     expect(extract({})).toEqual([]);

@@ -84,7 +84,6 @@ function isTypeName(name: string): boolean {
   return name.charCodeAt(0) >= 65 && name.charCodeAt(0) <= 90;
 }
 
-
 /** Medplum's interpreter, for the rare branch outside the compiled subset (e.g. Patient.deceased's `exists() and != false`). */
 function fallback(branch: Atom): CompiledPath {
   const atom = new FhirPathAtom(branch.toString(), branch);

@@ -140,6 +140,8 @@ const toString: Converter = (param, v, out) => {
  * canonical / uri references (`|version` dropped).
  * @see https://hl7.org/fhir/R4/search.html#reference
  */
+const REFERENCE_STRINGS = new Set(['canonical', 'uri', 'url']);
+
 function toReference(baseUrl: string): Converter {
   // A conditional reference (`Patient?identifier=...`) is only meaningful
   // inside a transaction, which resolves it before storing: it names no target.
@@ -147,6 +149,7 @@ function toReference(baseUrl: string): Converter {
   return (param, v, out) => {
     const value = v.value as unknown;
     if (typeof value === 'string') {
+      if (!REFERENCE_STRINGS.has(v.type)) return;
       const n = target(value);
       if (n) out.push({ kind: 'reference', param, ...n, idSystem: null, idValue: null });
       return;
@@ -233,7 +236,7 @@ const ISO_4217 = 'urn:iso:std:iso:4217';
  * @see https://hl7.org/fhir/R4/search.html#quantity
  */
 const toQuantity: Converter = (param, v, out) => {
-  if (v.type === 'SampledData') return;
+  if (!ACCEPTS.quantity.has(v.type)) return;
   for (const q of quantities(v)) {
     const value = num(q.value);
     if (value === undefined) continue;
@@ -258,7 +261,7 @@ const QUANTITY_LIKE = ['Quantity', 'Age', 'Count', 'Distance', 'Duration', 'Simp
 const ACCEPTS: Record<ScalarParamType, ReadonlySet<string>> = {
   token: new Set(['Coding', 'CodeableConcept', 'Identifier', 'ContactPoint', 'boolean', ...STRING_PRIMITIVES]),
   string: new Set(['HumanName', 'Address', 'CodeableConcept', 'Coding', ...STRING_PRIMITIVES]),
-  reference: new Set(['Reference', 'canonical', 'uri', 'url']),
+  reference: new Set(['Reference', ...REFERENCE_STRINGS]),
   date: new Set([...DATE_TYPES, 'Period', 'Timing']),
   number: new Set(['integer', 'decimal', 'positiveInt', 'unsignedInt', 'Range', ...QUANTITY_LIKE]),
   quantity: new Set(['Money', 'Range', ...QUANTITY_LIKE]),

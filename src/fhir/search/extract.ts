@@ -1,6 +1,6 @@
 import { getSearchParameters } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
-import { loadDefinitions } from '../definitions';
+import { isStoredResourceType, loadDefinitions } from '../definitions';
 import { compileExpression, type CompiledPath, type PathValue } from './extract-path';
 import { accepts, type Converter, converterFor, type ScalarEntry, type ScalarParamType } from './extract-values';
 import { appendUnique } from './extract-dedupe';
@@ -20,10 +20,20 @@ export interface Indexer {
 
 /**
  * Parameters the stores answer from their own columns (`_id`,
- * `_lastUpdated`), Medplum's non-R4 `_compartment` (meta.compartment), and
- * every parameter of type `special` (Location near, ...): not extracted.
- * Parameters without an expression (`_text`, `_content`, `_query`...) are
- * skipped as well, as are those whose expression yields nothing for the type.
+ * `_lastUpdated`) and Medplum's non-R4 `_compartment` (meta.compartment).
+ *
+ * Also not extracted:
+ * - parameters of type `special` (Location `near`) and those without an
+ *   expression (`_text`, `_content`, `_query`, `_list`...);
+ * - values a parameter type cannot represent: SampledData (value-quantity),
+ *   Age / Range / string for date parameters (Procedure performed[x]), an
+ *   Attachment as a reference (Consent source-reference), a whole resource
+ *   (Bundle `composition` / `message`: `entry[0].resource`);
+ * - contained resources' own values (only `_contained` searches need them);
+ * - contained (`#id`) and conditional (`Type?query`) reference targets (an
+ *   identifier on such a Reference is still indexed);
+ * - MolecularSequence's `*-variant-coordinate` composites, whose
+ *   `%resource` component is not evaluated.
  * @see https://hl7.org/fhir/R4/search.html#all
  */
 export const NOT_EXTRACTED = new Set(['_id', '_lastUpdated', '_compartment']);
@@ -47,6 +57,8 @@ interface TypePlan {
   scalars: ScalarPlan[];
   composites: CompositePlan[];
 }
+
+const EMPTY_PLAN: TypePlan = { scalars: [], composites: [] };
 
 const SCALAR_TYPES = new Set<string>(['token', 'string', 'reference', 'date', 'number', 'quantity', 'uri']);
 
@@ -74,6 +86,10 @@ export function createIndexer(options: { baseUrl: string }): Indexer {
   const planFor = (type: string): TypePlan => {
     let plan = plans.get(type);
     if (!plan) {
+      if (!isStoredResourceType(type)) {
+        // Not cached: junk resourceTypes must not grow the cache.
+        return EMPTY_PLAN;
+      }
       plan = buildPlan(type, baseUrl, byUrl);
       plans.set(type, plan);
     }
@@ -120,12 +136,17 @@ function buildPlan(type: string, baseUrl: string, byUrl: Map<string, SearchParam
     if (NOT_EXTRACTED.has(sp.code) || !sp.expression) {
       continue;
     }
-    if (SCALAR_TYPES.has(sp.type)) {
-      const scalar = scalarPlan(sp.code, sp.type as ScalarParamType, sp.expression, [type], baseUrl);
-      if (scalar) plan.scalars.push(scalar);
-    } else if (sp.type === 'composite') {
-      const composite = compositePlan(sp, type, baseUrl, byUrl);
-      if (composite) plan.composites.push(composite);
+    try {
+      if (SCALAR_TYPES.has(sp.type)) {
+        const scalar = scalarPlan(sp.code, sp.type as ScalarParamType, sp.expression, [type], baseUrl);
+        if (scalar) plan.scalars.push(scalar);
+      } else if (sp.type === 'composite') {
+        const composite = compositePlan(sp, type, baseUrl, byUrl);
+        if (composite) plan.composites.push(composite);
+      }
+    } catch {
+      // One unusable definition (e.g. a profile's SearchParameter naming an
+      // element the type lacks) must not stop the type's other parameters.
     }
   }
   return plan;
