@@ -5,7 +5,7 @@ import { buildCapabilityStatement } from './fhir/capability';
 import { loadDefinitions } from './fhir/definitions';
 import { FhirService } from './fhir/service';
 import { createIndexer } from './fhir/search/extract';
-import { createValidator } from './fhir/validation/validator';
+import { createValidator } from './fhir/validation';
 import { errorHandler } from './http/errors';
 import { fhirRouter } from './http/routes';
 import type { ResourceStore } from './store/port';

@@ -6,6 +6,7 @@ import type {
   SearchParameter,
 } from '@medplum/fhirtypes';
 import { loadDefinitions } from './definitions';
+import { isImplemented } from './search/parse-params';
 
 /** Interactions every registered type supports. @see https://hl7.org/fhir/R4/capabilitystatement.html */
 const TYPE_INTERACTIONS = ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'history-type', 'create', 'search-type'] as const;
@@ -24,7 +25,7 @@ const COLUMN_PARAMS: CapabilityStatementRestResourceSearchParam[] = [
  */
 export function supportedSearchParameters(type: string): SearchParameter[] {
   return Object.values(getSearchParameters(type) ?? {}).filter(
-    (sp) => sp.type !== 'special' && !!sp.expression && sp.code !== '_id' && sp.code !== '_lastUpdated',
+    (sp) => isImplemented(sp) && sp.code !== '_id' && sp.code !== '_lastUpdated',
   );
 }
 

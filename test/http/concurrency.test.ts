@@ -1,23 +1,20 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
-import { FHIR_JSON, openTestApp, type TestApp } from '../support/app';
+import { FHIR_JSON, listen, openTestApp, type TestApp } from '../support/app';
 import { STORES } from '../support/stores';
 import { patient } from '../support/resources';
 
 describe.each(STORES)('concurrent writers lose nothing ($name)', (fixture) => {
   let t: TestApp;
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof listen>>;
   let base: string;
   beforeAll(async () => {
     t = await openTestApp(fixture);
     // A real listening server, so the 20 requests really are in flight together.
-    server = http.createServer(t.app);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    server = await listen(t.app);
+    base = server.url;
   });
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
+    await server.close();
     await t.close();
   });
 

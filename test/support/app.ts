@@ -1,4 +1,6 @@
 import type { Express } from 'express';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp } from '../../src/app';
 import type { ResourceStore } from '../../src/store/port';
@@ -29,3 +31,17 @@ export async function openTestApp(fixture: StoreFixture, overrides: { maxBodyByt
 }
 
 export const FHIR_JSON = 'application/fhir+json';
+
+/**
+ * Serves `app` on a loopback port for tests that send many requests (supertest
+ * otherwise opens a server per request) or need requests truly in flight together.
+ */
+export async function listen(app: Express): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve()))),
+  };
+}

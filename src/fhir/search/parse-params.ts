@@ -124,6 +124,16 @@ export function targetTypesOf(info: ParamInfo): readonly string[] {
   return info.targets.length > 0 ? info.targets : loadDefinitions().resourceTypes;
 }
 
+/**
+ * Whether the server implements `sp`: it has a FHIRPath expression (so it is
+ * indexed at write time), is not `special`, and is R4. The CapabilityStatement
+ * lists exactly these (plus `_id` and `_lastUpdated`, answered from columns).
+ */
+export function isImplemented(sp: SearchParameter): boolean {
+  const code = sp.code as string;
+  return !!sp.expression && sp.type !== 'special' && !NOT_R4.has(code) && !UNSUPPORTED_SPECIAL.has(code);
+}
+
 /** Codes of every search parameter of `type` (for `_include=Type:*`). */
 export function paramCodesOf(type: string): string[] {
   return Object.keys(getSearchParameters(type) ?? {}).filter((c) => !NOT_R4.has(c));
