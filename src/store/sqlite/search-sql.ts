@@ -13,7 +13,9 @@ export interface Frag {
   args: unknown[];
 }
 
+/** A fragment from text and the values of its placeholders. */
 export const frag = (sql: string, ...args: unknown[]): Frag => ({ sql, args });
+/** Constant truth values; `and` / `or` recognize them (by identity) and fold them away. */
 export const TRUE: Frag = frag('1');
 export const FALSE: Frag = frag('0');
 
