@@ -1,36 +1,142 @@
+import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
 import type { HistoryPage, HistoryQuery, ResourceStore, VersionRecord, VersionWrite } from '../port';
+import { RECORD_PROJECTION, resourceKey, toRecord, versionKey, type CurrentDoc, type VersionDoc } from './documents';
+import { readHistory } from './history';
+import { ensureIndexes, RESOURCES, VERSIONS } from './indexes';
+import { QueryRunner } from './runner';
+import { searchMongo } from './search';
+import { VersionLog } from './versions';
 
 export interface MongoOptions {
+  /** Connection string (mongodb://...). */
   url: string;
   dbName: string;
 }
 
-/** MongoDB adapter (placeholder until implemented). */
+/** What the connected server can do, for start-up logs and the CapabilityStatement. */
+export interface MongoCapabilities {
+  /** Set when the server is FerretDB (its version). */
+  ferretdb?: string;
+  /**
+   * False on FerretDB 1.x: `$elemMatch` on index entries is evaluated by the
+   * adapter over a superset the server returns (see filter-eval.ts).
+   */
+  nativeElemMatch: boolean;
+}
+
+/**
+ * The MongoDB adapter. Two collections:
+ * - `versions`: every version, immutable, the resource as a BSON document;
+ *   the source of truth for reads and history (see versions.ts for the
+ *   transaction-free compare-and-set);
+ * - `resources`: one document per resource holding its current version, the
+ *   index entries (`idx` sub-array) and sort values: what searches run over.
+ * @see https://hl7.org/fhir/R4/http.html
+ */
 export class MongoStore implements ResourceStore {
   readonly kind = 'mongo' as const;
+  private client?: MongoClient;
+  private db?: Db;
+  private log?: VersionLog;
+  private runner?: QueryRunner;
+  private caps?: MongoCapabilities;
+
   constructor(readonly options: MongoOptions) {}
+
+  /** Connects, creates collections and indexes, and rolls forward writes a crash left pending. */
   async init(): Promise<void> {
-    throw new Error('not implemented yet');
+    if (this.client) {
+      return;
+    }
+    const client = new MongoClient(this.options.url);
+    await client.connect();
+    const db = client.db(this.options.dbName);
+    await ensureIndexes(db);
+    const info = await db.admin().command({ buildInfo: 1 });
+    const ferretdb = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : undefined;
+    this.caps = { ferretdb, nativeElemMatch: ferretdb === undefined };
+    // An acknowledged write must survive a failover: majority, journaled.
+    const wc = { writeConcern: { w: 'majority' as const, journal: true } };
+    const versions = db.collection<VersionDoc>(VERSIONS, wc);
+    const resources = db.collection<CurrentDoc>(RESOURCES, wc);
+    this.log = new VersionLog(versions, resources);
+    this.runner = new QueryRunner(resources, this.caps.nativeElemMatch);
+    this.client = client;
+    this.db = db;
+    await this.log.recover();
   }
-  async close(): Promise<void> {}
-  async dropDatabase(): Promise<void> {}
-  async readCurrent(_t: string, _i: string): Promise<VersionRecord | undefined> {
-    throw new Error('not implemented yet');
+
+  get capabilities(): MongoCapabilities {
+    return this.ready().caps;
   }
-  async readVersion(_t: string, _i: string, _v: number): Promise<VersionRecord | undefined> {
-    throw new Error('not implemented yet');
+
+  async close(): Promise<void> {
+    if (!this.client) {
+      return;
+    }
+    await this.log?.settle();
+    await this.client.close();
+    this.client = undefined;
   }
-  async readMany(_t: string, _i: readonly string[]): Promise<VersionRecord[]> {
-    throw new Error('not implemented yet');
+
+  /** Drops the whole database (tests: each store has its own database). */
+  async dropDatabase(): Promise<void> {
+    const { db, log } = this.ready();
+    await log.settle();
+    await db.dropDatabase();
   }
-  async write(_w: VersionWrite): Promise<void> {
-    throw new Error('not implemented yet');
+
+  async readCurrent(type: string, id: string): Promise<VersionRecord | undefined> {
+    const doc = await this.ready().log.newest(type, id);
+    return doc ? toRecord(doc) : undefined;
   }
-  async history(_q: HistoryQuery): Promise<HistoryPage> {
-    throw new Error('not implemented yet');
+
+  async readVersion(type: string, id: string, versionId: number): Promise<VersionRecord | undefined> {
+    const doc = await this.versions().findOne(
+      { _id: { $eq: versionKey(type, id, versionId) } },
+      { projection: RECORD_PROJECTION },
+    );
+    return doc ? toRecord(doc) : undefined;
   }
-  async search(_p: SearchPlan): Promise<SearchPage> {
-    throw new Error('not implemented yet');
+
+  async readMany(type: string, ids: readonly string[]): Promise<VersionRecord[]> {
+    if (ids.length === 0) {
+      return [];
+    }
+    const docs = await this.resources()
+      .find(
+        { _id: { $in: ids.map((id) => resourceKey(type, String(id))) }, deleted: { $eq: false } },
+        { projection: RECORD_PROJECTION },
+      )
+      .toArray();
+    return docs.map(toRecord);
+  }
+
+  write(write: VersionWrite): Promise<void> {
+    return this.ready().log.write(write);
+  }
+
+  history(query: HistoryQuery): Promise<HistoryPage> {
+    return readHistory(this.versions(), query);
+  }
+
+  search(plan: SearchPlan): Promise<SearchPage> {
+    return searchMongo(this.ready().runner, plan);
+  }
+
+  private ready() {
+    if (!this.client || !this.db || !this.log || !this.runner || !this.caps) {
+      throw new Error('MongoStore: init() was not called (or the store is closed)');
+    }
+    return { db: this.db, log: this.log, runner: this.runner, caps: this.caps };
+  }
+
+  private versions(): Collection<VersionDoc> {
+    return this.ready().db.collection<VersionDoc>(VERSIONS);
+  }
+
+  private resources(): Collection<CurrentDoc> {
+    return this.ready().db.collection<CurrentDoc>(RESOURCES);
   }
 }

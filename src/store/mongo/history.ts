@@ -1,0 +1,53 @@
+import type { Collection, Filter } from 'mongodb';
+import type { HistoryPage, HistoryQuery } from '../port';
+import { RECORD_PROJECTION, toRecord, type VersionDoc } from './documents';
+
+/**
+ * History over the versions collection, ordered by `hkey` (port.ts
+ * historyKey) newest first, with keyset paging on it: a cursor names a key,
+ * not an offset, so concurrent writes never shift a page.
+ * @see https://hl7.org/fhir/R4/http.html#history
+ */
+export async function readHistory(versions: Collection<VersionDoc>, q: HistoryQuery): Promise<HistoryPage> {
+  for (const v of [q.type, q.id, q.since, q.cursor?.key]) {
+    // Values are data: an object here would be read as a query operator.
+    if (v !== undefined && typeof v !== 'string') {
+      throw new Error('History query values must be strings');
+    }
+  }
+  const base: Filter<VersionDoc> = {};
+  if (q.type !== undefined) {
+    base.type = { $eq: q.type };
+  }
+  if (q.id !== undefined) {
+    base.id = { $eq: q.id };
+  }
+  if (q.since !== undefined) {
+    // hkey starts with lastUpdated: the same comparison as the SQLite adapter's.
+    base.hkey = { $gte: q.since };
+  }
+  const total = await versions.countDocuments(base);
+
+  const newer = q.cursor?.direction === 'newer';
+  const page: Filter<VersionDoc> = { ...base };
+  if (q.cursor) {
+    const bound = newer ? { $gt: q.cursor.key } : { $lt: q.cursor.key };
+    page.hkey = q.since !== undefined ? { $gte: q.since, ...bound } : bound;
+  }
+  const docs = await versions
+    .find(page, { projection: RECORD_PROJECTION })
+    .sort({ hkey: newer ? 1 : -1 })
+    .limit(q.count + 1)
+    .toArray();
+  const more = docs.length > q.count;
+  const entries = docs.slice(0, q.count).map(toRecord);
+  if (newer) {
+    entries.reverse();
+  }
+  return {
+    entries,
+    total,
+    hasOlder: newer ? true : more,
+    hasNewer: newer ? more : q.cursor !== undefined,
+  };
+}

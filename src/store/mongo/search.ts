@@ -1,0 +1,109 @@
+import { FhirError, issue, outcome } from '../../fhir/outcomes';
+import type { Condition, Cursor, SearchPage, SearchPlan } from '../../fhir/search/plan';
+import { toRecord, type CurrentDoc } from './documents';
+import { and, type Filter } from './filter';
+import { findIncludes } from './includes';
+import { cursorOf, keysetFilter, sortSpec } from './keyset';
+import { SUBQUERY_CAP, type QueryRunner } from './runner';
+import { compileWhere, type SubqueryResolver } from './search-compile';
+
+/**
+ * Runs a SearchPlan on MongoDB:
+ * 1. conditions -> one filter over current resources (search-compile.ts);
+ *    chains and `_has` are resolved first to lists of `Type/id` (capped at
+ *    {@link SUBQUERY_CAP}: beyond it the search is refused as too costly);
+ * 2. `countDocuments` for the total, ignoring cursor and page size;
+ * 3. the page: sorted by stored sort values then `Type/id`, a keyset filter
+ *    for the cursor, `count + 1` rows (the extra one says a next page exists);
+ * 4. includes (includes.ts).
+ * Cursors, their boundaries and the include cut follow the SQLite adapter
+ * exactly, so the conformance suites see identical pages.
+ * @see https://hl7.org/fhir/R4/search.html
+ */
+export async function searchMongo(runner: QueryRunner, plan: SearchPlan): Promise<SearchPage> {
+  const resolver = subqueries(runner);
+  const filter = await compileWhere(plan.types, plan.where, resolver);
+  const page: SearchPage = { matches: [], included: [], includesTruncated: false };
+  if (plan.total) {
+    page.total = await runner.count(filter);
+  }
+  if (plan.count <= 0) {
+    return page;
+  }
+  const withIncludes = plan.include.length + plan.revinclude.length > 0;
+  const { docs, next, prev } = await readPage(runner, plan, filter, withIncludes);
+  page.matches = docs.map(toRecord);
+  if (withIncludes) {
+    const inc = await findIncludes(runner, plan, docs);
+    page.included = inc.docs.map(toRecord);
+    page.includesTruncated = inc.truncated;
+  }
+  if (next) page.next = next;
+  if (prev) page.prev = prev;
+  return page;
+}
+
+async function readPage(
+  runner: QueryRunner,
+  plan: SearchPlan,
+  filter: Filter,
+  withIdx: boolean,
+): Promise<{ docs: CurrentDoc[]; next?: Cursor; prev?: Cursor }> {
+  const cursor = plan.cursor;
+  const backwards = cursor?.direction === 'prev';
+  const bounded = cursor ? and([filter, keysetFilter(plan.sort, cursor)]) : filter;
+  let docs = await runner.find(bounded, {
+    sort: sortSpec(plan.sort, backwards),
+    limit: plan.count + 1,
+    // The index entries are only needed to follow _include references.
+    projection: withIdx ? undefined : { idx: 0 },
+  });
+  const more = docs.length > plan.count;
+  docs = docs.slice(0, plan.count);
+  if (backwards) {
+    docs.reverse();
+  }
+  // With no rows left (rows deleted since the previous page), the cursor itself is the boundary.
+  const first = docs.length > 0 ? cursorOf(docs[0], plan.sort, 'prev') : cursor && { ...cursor, direction: 'prev' as const };
+  const last =
+    docs.length > 0 ? cursorOf(docs[docs.length - 1], plan.sort, 'next') : cursor && { ...cursor, direction: 'next' as const };
+  const hasAfter = backwards ? last !== undefined && (await exists(runner, plan, filter, last)) : more;
+  const hasBefore = backwards ? more : cursor !== undefined && first !== undefined && (await exists(runner, plan, filter, first));
+  return { docs, next: hasAfter ? last : undefined, prev: hasBefore ? first : undefined };
+}
+
+/** Whether any match lies beyond `c` in its direction. */
+async function exists(runner: QueryRunner, plan: SearchPlan, filter: Filter, c: Cursor): Promise<boolean> {
+  const rows = await runner.find(and([filter, keysetFilter(plan.sort, c)]), { limit: 1, projection: { _id: 1 } });
+  return rows.length > 0;
+}
+
+function tooCostly(what: string): FhirError {
+  return new FhirError(
+    400,
+    outcome(issue('too-costly', `Search too broad: ${what} matches more than ${SUBQUERY_CAP} resources; narrow it`)),
+  );
+}
+
+/** Chains and `_has` run as their own searches first (MongoDB has no join the filter could use). */
+function subqueries(runner: QueryRunner): SubqueryResolver {
+  const resolver: SubqueryResolver = {
+    async refsOf(types: readonly string[], where: readonly Condition[]) {
+      const filter = await compileWhere(types, where, resolver);
+      const docs = await runner.find(filter, { projection: { _id: 1 }, limit: SUBQUERY_CAP + 1 });
+      if (docs.length > SUBQUERY_CAP) {
+        throw tooCostly('a chained parameter');
+      }
+      return docs.map((d) => d._id);
+    },
+    async targetsOf(sourceType: string, param: string, where: readonly Condition[]) {
+      const filter = await compileWhere([sourceType], where, resolver);
+      const refs = await runner.referenceTargets(filter, param, SUBQUERY_CAP);
+      if (refs === undefined || refs.length > SUBQUERY_CAP) {
+        throw tooCostly('a _has condition');
+      }
+      return refs;
+    },
+  };
+  return resolver;
+}
