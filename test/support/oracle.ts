@@ -237,3 +237,39 @@ export async function expectExactMatches(app: Express, { query, pool, pred, empt
   expect(new Set(got).size).toBe(got.length);
   expect([...got].sort()).toEqual(expected);
 }
+
+/** A `_sort` key as the oracle sees it: the value a resource sorts by (its lowest ascending, highest descending). */
+export interface SortSpec<T> {
+  key: (r: T) => string | number;
+  desc?: boolean;
+}
+
+/**
+ * Checks a sorted search: exactly the expected resources, and the sequence of
+ * their sort keys equal to the oracle's sorted sequence (rows whose keys tie
+ * may come in any order: the spec does not fix a tie-breaker).
+ */
+export async function expectSortedMatches<T extends { resourceType: string; id?: string }>(
+  app: Express,
+  query: string,
+  pool: T[],
+  pred: (r: T) => boolean,
+  keys: SortSpec<T>[],
+): Promise<Page[]> {
+  const cmp = (a: T, b: T) => {
+    for (const k of keys) {
+      const [x, y] = [k.key(a), k.key(b)];
+      if (x !== y) return (x < y ? -1 : 1) * (k.desc ? -1 : 1);
+    }
+    return 0;
+  };
+  const expected = pool.filter(pred).sort(cmp);
+  expect(expected.length).toBeGreaterThan(1);
+  const pages = await allPages(app, toUrl(query));
+  const byRef = new Map(pool.map((r) => [refOf(r), r]));
+  const got = refsOf(pages).map((ref) => byRef.get(ref) as T);
+  expect(got.map((r) => (r ? refOf(r) : 'unknown')).sort()).toEqual(expected.map(refOf).sort());
+  const keysOf = (r: T) => keys.map((k) => k.key(r));
+  expect(got.map(keysOf)).toEqual(expected.map(keysOf));
+  return pages;
+}
