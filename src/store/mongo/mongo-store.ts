@@ -12,6 +12,11 @@ export interface MongoOptions {
   /** Connection string (mongodb://...). */
   url: string;
   dbName: string;
+  /**
+   * Most resources the inner query of a chain or `_has` may match before the
+   * search is refused as too costly (default runner.ts SUBQUERY_CAP, 10,000).
+   */
+  subqueryCap?: number;
 }
 
 /** What the connected server can do, for start-up logs and the CapabilityStatement. */
@@ -122,7 +127,7 @@ export class MongoStore implements ResourceStore {
   }
 
   search(plan: SearchPlan): Promise<SearchPage> {
-    return searchMongo(this.ready().runner, plan);
+    return searchMongo(this.ready().runner, plan, this.options.subqueryCap);
   }
 
   private ready() {

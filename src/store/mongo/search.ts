@@ -11,7 +11,8 @@ import { compileWhere, type SubqueryResolver } from './search-compile';
  * Runs a SearchPlan on MongoDB:
  * 1. conditions -> one filter over current resources (search-compile.ts);
  *    chains and `_has` are resolved first to lists of `Type/id` (capped at
- *    {@link SUBQUERY_CAP}: beyond it the search is refused as too costly);
+ *    `cap`, {@link SUBQUERY_CAP} by default: beyond it the search is refused
+ *    as too costly);
  * 2. `countDocuments` for the total, ignoring cursor and page size;
  * 3. the page: sorted by stored sort values then `Type/id`, a keyset filter
  *    for the cursor, `count + 1` rows (the extra one says a next page exists);
@@ -20,8 +21,8 @@ import { compileWhere, type SubqueryResolver } from './search-compile';
  * exactly, so the conformance suites see identical pages.
  * @see https://hl7.org/fhir/R4/search.html
  */
-export async function searchMongo(runner: QueryRunner, plan: SearchPlan): Promise<SearchPage> {
-  const resolver = subqueries(runner);
+export async function searchMongo(runner: QueryRunner, plan: SearchPlan, cap = SUBQUERY_CAP): Promise<SearchPage> {
+  const resolver = subqueries(runner, cap);
   const filter = await compileWhere(plan.types, plan.where, resolver);
   const page: SearchPage = { matches: [], included: [], includesTruncated: false };
   if (plan.total) {
@@ -78,29 +79,26 @@ async function exists(runner: QueryRunner, plan: SearchPlan, filter: Filter, c: 
   return rows.length > 0;
 }
 
-function tooCostly(what: string): FhirError {
-  return new FhirError(
-    400,
-    outcome(issue('too-costly', `Search too broad: ${what} matches more than ${SUBQUERY_CAP} resources; narrow it`)),
-  );
+function tooCostly(what: string, cap: number): FhirError {
+  return new FhirError(400, outcome(issue('too-costly', `Search too broad: ${what} matches more than ${cap} resources; narrow it`)));
 }
 
 /** Chains and `_has` run as their own searches first (MongoDB has no join the filter could use). */
-function subqueries(runner: QueryRunner): SubqueryResolver {
+function subqueries(runner: QueryRunner, cap: number): SubqueryResolver {
   const resolver: SubqueryResolver = {
     async refsOf(types: readonly string[], where: readonly Condition[]) {
       const filter = await compileWhere(types, where, resolver);
-      const docs = await runner.find(filter, { projection: { _id: 1 }, limit: SUBQUERY_CAP + 1 });
-      if (docs.length > SUBQUERY_CAP) {
-        throw tooCostly('a chained parameter');
+      const docs = await runner.find(filter, { projection: { _id: 1 }, limit: cap + 1 });
+      if (docs.length > cap) {
+        throw tooCostly('a chained parameter', cap);
       }
       return docs.map((d) => d._id);
     },
     async targetsOf(sourceType: string, param: string, where: readonly Condition[]) {
       const filter = await compileWhere([sourceType], where, resolver);
-      const refs = await runner.referenceTargets(filter, param, SUBQUERY_CAP);
-      if (refs === undefined || refs.length > SUBQUERY_CAP) {
-        throw tooCostly('a _has condition');
+      const refs = await runner.referenceTargets(filter, param, cap);
+      if (refs === undefined || refs.length > cap) {
+        throw tooCostly('a _has condition', cap);
       }
       return refs;
     },
