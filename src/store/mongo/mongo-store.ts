@@ -17,6 +17,12 @@ export interface MongoOptions {
    * search is refused as too costly (default runner.ts SUBQUERY_CAP, 10,000).
    */
   subqueryCap?: number;
+  /**
+   * Who evaluates `$elemMatch` over index entries: `server` (MongoDB),
+   * `adapter` (a superset from the server, filtered here: FerretDB 1.x), or
+   * `auto` (the default: `adapter` exactly when the server is FerretDB).
+   */
+  elemMatch?: 'auto' | 'server' | 'adapter';
 }
 
 /** What the connected server can do, for start-up logs and the CapabilityStatement. */
@@ -28,6 +34,12 @@ export interface MongoCapabilities {
    * adapter over a superset the server returns (see filter-eval.ts).
    */
   nativeElemMatch: boolean;
+  /**
+   * Whether the deployment can run multi-document transactions (a MongoDB
+   * replica set or sharded cluster; not a standalone server, not FerretDB).
+   * The store's own writes never need them (see versions.ts).
+   */
+  transactions: boolean;
 }
 
 /**
@@ -59,8 +71,14 @@ export class MongoStore implements ResourceStore {
     const db = client.db(this.options.dbName);
     await ensureIndexes(db);
     const info = await db.admin().command({ buildInfo: 1 });
+    const hello = await db.admin().command({ hello: 1 });
     const ferretdb = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : undefined;
-    this.caps = { ferretdb, nativeElemMatch: ferretdb === undefined };
+    const mode = this.options.elemMatch ?? 'auto';
+    this.caps = {
+      ferretdb,
+      nativeElemMatch: mode === 'auto' ? ferretdb === undefined : mode === 'server',
+      transactions: ferretdb === undefined && (typeof hello.setName === 'string' || hello.msg === 'isdbgrid'),
+    };
     // An acknowledged write must survive a failover: majority, journaled.
     const wc = { writeConcern: { w: 'majority' as const, journal: true } };
     const versions = db.collection<VersionDoc>(VERSIONS, wc);
