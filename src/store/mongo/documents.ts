@@ -3,14 +3,11 @@ import { sortValues, type IndexEntry } from '../../fhir/search/index-entry';
 import type { VersionRecord, VersionWrite, WriteMethod } from '../port';
 import { historyKey } from '../port';
 
-/**
- * The BSON documents of the MongoDB adapter, and the conversions at the
- * adapter boundary (the port speaks JSON strings, the database holds real
- * documents so that operators can inspect them).
- * @see https://hl7.org/fhir/R4/http.html#versioning
- */
+// The BSON documents of the MongoDB adapter, and the conversions at the
+// adapter boundary: the port speaks JSON strings, the database holds real
+// documents so that operators can inspect and query them.
 
-/** One immutable version, `_id` = `Type/id/versionId`. */
+/** One immutable version, `_id` = `Type/id/versionId`. @see https://hl7.org/fhir/R4/http.html#versioning */
 export interface VersionDoc {
   _id: string;
   type: string;

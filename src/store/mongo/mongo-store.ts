@@ -8,6 +8,7 @@ import { QueryRunner } from './runner';
 import { searchMongo } from './search';
 import { VersionLog } from './versions';
 
+/** How to reach the database, and adapter tuning. @see https://hl7.org/fhir/R4/search.html */
 export interface MongoOptions {
   /** Connection string (mongodb://...). */
   url: string;
@@ -68,6 +69,15 @@ export class MongoStore implements ResourceStore {
     }
     const client = new MongoClient(this.options.url);
     await client.connect();
+    try {
+      await this.open(client);
+    } catch (err) {
+      await client.close();
+      throw err;
+    }
+  }
+
+  private async open(client: MongoClient): Promise<void> {
     const db = client.db(this.options.dbName);
     await ensureIndexes(db);
     const info = await db.admin().command({ buildInfo: 1 });
@@ -85,9 +95,10 @@ export class MongoStore implements ResourceStore {
     const resources = db.collection<CurrentDoc>(RESOURCES, wc);
     this.log = new VersionLog(versions, resources);
     this.runner = new QueryRunner(resources, this.caps.nativeElemMatch);
+    // Before serving anything, so that searches see every committed version.
+    await this.log.recover();
     this.client = client;
     this.db = db;
-    await this.log.recover();
   }
 
   get capabilities(): MongoCapabilities {
