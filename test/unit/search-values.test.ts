@@ -41,7 +41,13 @@ describe('normalizeReference', () => {
     expect(normalizeReference(input, base)).toEqual({ ref, type, id });
   });
 
-  test('a contained reference is not indexable', () => {
+  test('a versioned canonical on this server is local', () => {
+    expect(normalizeReference(`${base}/Questionnaire/q1|2`, base)).toEqual({ ref: 'Questionnaire/q1', type: 'Questionnaire', id: 'q1' });
+    expect(normalizeReference('Questionnaire/q1|2', base)).toEqual({ ref: 'Questionnaire/q1', type: 'Questionnaire', id: 'q1' });
+  });
+
+  test('contained and conditional references are not indexable', () => {
     expect(normalizeReference('#c1', base)).toBeUndefined();
+    expect(normalizeReference('Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|123', base)).toBeUndefined();
   });
 });

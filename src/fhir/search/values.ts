@@ -91,13 +91,21 @@ const TYPE_RE = /^[A-Z][A-Za-z]+$/;
  * Normalizes a reference string the way it is indexed and searched:
  * `Type/id`, `Type/id/_history/v` and `{baseUrl}/Type/id[/_history/v]` become
  * `Type/id` (local); other absolute URLs stay whole, except that a canonical's
- * `|version` is dropped; fragments (`#contained`) are not indexable (undefined).
+ * `|version` is dropped (before the local check, so `Questionnaire/q1|2` is
+ * local); contained (`#id`) and conditional (`Type?query`) references name no
+ * resource and are not indexable (undefined).
  * @see https://hl7.org/fhir/R4/references.html
  */
 export function normalizeReference(reference: string, baseUrl: string): NormalizedReference | undefined {
   let ref = reference.trim();
-  if (ref === '' || ref.startsWith('#')) {
+  // Contained (#id) and conditional (Type?query) references name no resource.
+  if (ref === '' || ref.startsWith('#') || ref.includes('?')) {
     return undefined;
+  }
+  // A canonical's |version goes first, so Questionnaire/q1|2 is the local Questionnaire/q1.
+  const bar = ref.indexOf('|');
+  if (bar > 0) {
+    ref = ref.slice(0, bar);
   }
   const base = baseUrl.replace(/\/+$/, '');
   if (ref.startsWith(base + '/')) {
@@ -106,10 +114,6 @@ export function normalizeReference(reference: string, baseUrl: string): Normaliz
   const parts = ref.split('/');
   if ((parts.length === 2 || (parts.length === 4 && parts[2] === '_history')) && TYPE_RE.test(parts[0]) && ID_RE.test(parts[1])) {
     return { ref: `${parts[0]}/${parts[1]}`, type: parts[0], id: parts[1] };
-  }
-  const bar = ref.indexOf('|');
-  if (bar > 0) {
-    ref = ref.slice(0, bar);
   }
   return { ref, type: null, id: null };
 }
