@@ -1,8 +1,16 @@
+/**
+ * MongoDB adapter tests that need a server run only when MONGODB_URL is set
+ * (.ci/run starts FerretDB and sets it); the global setup says which adapters
+ * a run covers.
+ */
+const MONGO_SERVER_ONLY = ['mongo-versions', 'mongo-search', 'mongo-native-path', 'mongo-filter-server'];
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/', ...(process.env.MONGODB_URL ? [] : MONGO_SERVER_ONLY.map((f) => `/test/store/${f}\\.test\\.ts$`))],
   transform: {
     '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2022', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
   },

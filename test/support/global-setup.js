@@ -6,7 +6,7 @@ module.exports = async function globalSetup() {
   if (process.env.MONGODB_URL) {
     process.stdout.write(`\nStore adapters under test: sqlite, mongo (${redact(process.env.MONGODB_URL)})\n`);
   } else {
-    process.stdout.write('\nStore adapters under test: sqlite only (set MONGODB_URL, or run .ci/run, to include mongo)\n');
+    process.stdout.write('\nStore adapters under test: sqlite only (set MONGODB_URL, or run .ci/run, to include mongo and the MongoDB-only test files)\n');
   }
 };
 
