@@ -1,3 +1,4 @@
+import type { Resource } from '@medplum/fhirtypes';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config';
@@ -9,6 +10,25 @@ import { createValidator } from './fhir/validation';
 import { errorHandler } from './http/errors';
 import { fhirRouter } from './http/routes';
 import type { ResourceStore } from './store/port';
+
+const PREWARMED_TYPES = [
+  'Patient',
+  'Practitioner',
+  'Organization',
+  'DocumentReference',
+  'List',
+  'Binary',
+  'Observation',
+  'DiagnosticReport',
+  'Condition',
+  'AllergyIntolerance',
+  'Immunization',
+  'MedicationStatement',
+  'MedicationRequest',
+  'Consent',
+  'AuditEvent',
+  'Communication',
+] as const;
 
 export interface AppDeps {
   config: Pick<Config, 'baseUrl' | 'maxBodyBytes' | 'defaultPageSize' | 'maxPageSize'>;
@@ -26,10 +46,17 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   loadDefinitions();
   const { config, logger } = deps;
+  const validator = createValidator();
+  const indexer = createIndexer({ baseUrl: config.baseUrl });
+  // Compile the index extraction of the DMP's everyday types now, not on the first request that writes one.
+  for (const resourceType of PREWARMED_TYPES) {
+    indexer.extract({ resourceType } as Resource);
+  }
+  logger.debug({ validator: validator.info }, 'validator ready');
   const service = new FhirService({
     store: deps.store,
-    validator: createValidator(),
-    indexer: createIndexer({ baseUrl: config.baseUrl }),
+    validator,
+    indexer,
     limits: { defaultCount: config.defaultPageSize, maxCount: config.maxPageSize },
   });
   const capabilityStatement = JSON.stringify(

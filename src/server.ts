@@ -26,7 +26,10 @@ async function main(): Promise<void> {
   const version = readVersion();
   const app = createApp({ config, store, logger, version });
   const server = app.listen(config.port, config.host, () => {
-    logger.info({ host: config.host, port: config.port, store: store.kind, baseUrl: config.baseUrl, version }, 'FHIR server listening');
+    logger.info(
+      { host: config.host, port: config.port, store: store.kind, storeInfo: store.describe(), baseUrl: config.baseUrl, version },
+      'FHIR server listening',
+    );
   });
   server.keepAliveTimeout = 65_000;
 

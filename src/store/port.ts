@@ -13,6 +13,8 @@ import type { SearchPlan, SearchPage } from '../fhir/search/plan';
 export interface ResourceStore {
   /** 'sqlite' or 'mongo', for logs and the CapabilityStatement software. */
   readonly kind: StoreKind;
+  /** Facts for the start-up log (what kind of deployment, which guarantees); no secrets. */
+  describe(): Record<string, unknown>;
   /** Creates tables / collections / indexes when missing. Idempotent. */
   init(): Promise<void>;
   close(): Promise<void>;

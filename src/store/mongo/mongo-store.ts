@@ -105,6 +105,21 @@ export class MongoStore implements ResourceStore {
     return this.ready().caps;
   }
 
+  /**
+   * What this deployment gives: FerretDB or MongoDB, where `$elemMatch` runs,
+   * and whether multi-document transactions exist (single-resource writes
+   * never need them; see versions.ts).
+   */
+  describe(): Record<string, unknown> {
+    const caps = this.ready().caps;
+    return {
+      database: this.options.dbName,
+      server: caps.ferretdb ? `FerretDB ${caps.ferretdb}` : 'MongoDB',
+      elemMatch: caps.nativeElemMatch ? 'server' : 'adapter (server returns a superset, filtered in the adapter)',
+      transactions: caps.transactions,
+    };
+  }
+
   async close(): Promise<void> {
     if (!this.client) {
       return;

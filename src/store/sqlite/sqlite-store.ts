@@ -131,6 +131,10 @@ export class SqliteStore implements ResourceStore {
     return st;
   }
 
+  describe(): Record<string, unknown> {
+    return { file: this.db.name, journal: 'wal', synchronous: 'full', groupCommit: true };
+  }
+
   async init(): Promise<void> {
     // The schema is created in the constructor: nothing asynchronous to wait for.
   }
