@@ -91,7 +91,7 @@ function accessLog(logger: Logger) {
     const start = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - start) / 1e6;
-      logger.info({ requestId: res.locals.requestId, method: req.method, path: req.path, status: res.statusCode, ms }, 'request');
+      logger.info({ requestId: res.locals.requestId, method: req.method, path: req.originalUrl.split('?')[0], status: res.statusCode, ms }, 'request');
     });
     next();
   };
