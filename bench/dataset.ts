@@ -56,6 +56,10 @@ export const DATASET_SERIAL_BASE = 1;
  */
 export async function loadDataSet(base: string, resources: number, concurrency: number): Promise<DataSet> {
   const patientCount = Math.ceil(resources / RESOURCES_PER_PATIENT);
+  if (patientCount >= 500_000) {
+    // INS serials of the data set must stay below the read/update/create pools' (see workloads.ts).
+    throw new Error('--resources must stay below 10,000,000 (500,000 patients)');
+  }
   const r = seededRandom(20240101);
   const started = Date.now();
   const counts: Record<string, number> = {};
