@@ -27,7 +27,9 @@ function cases(ds: Dataset): Case[] {
   // Values taken from the data so that equality searches have something to find.
   const full = P.filter((p) => p.birthDate?.length === 10).map((p) => p.birthDate as string);
   const [year, month, day] = [full[0].slice(0, 4), full[1].slice(0, 7), full[2]];
-  const obsDay = (O.find((o) => o.effectiveDateTime?.length === 10) as Observation).effectiveDateTime as string;
+  // A day some Observation was made on (date precision if there is one, else the UTC day of a dateTime).
+  const obsDay = (O.find((o) => o.effectiveDateTime?.length === 10)?.effectiveDateTime ??
+    new Date(dateRange(O.find((o) => o.effectiveDateTime)?.effectiveDateTime as string)[0]).toISOString().slice(0, 10)) as string;
   return [
     b(year),
     b(month),
@@ -40,7 +42,7 @@ function cases(ds: Dataset): Case[] {
     b('sa1999'),
     b('eb1945'),
     c('Patient?birthdate=ge1970&birthdate=lt1980', P, (p) => dateMatches(p.birthDate, 'ge1970') && dateMatches(p.birthDate, 'lt1980')),
-    c(`Patient?birthdate=${year},${full[3].slice(0, 4)}`, P, (p) => dateMatches(p.birthDate, year) || dateMatches(p.birthDate, full[3].slice(0, 4))),
+    c(`Patient?birthdate=${year},${full[full.length - 1].slice(0, 4)}`, P, (p) => dateMatches(p.birthDate, year) || dateMatches(p.birthDate, full[full.length - 1].slice(0, 4))),
     d('2024'),
     d('2024-03'),
     d(obsDay),

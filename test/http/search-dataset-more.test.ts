@@ -9,7 +9,7 @@
 import type { Address, Observation, Patient } from '@medplum/fhirtypes';
 import { openTestApp, type TestApp } from '../support/app';
 import { BP, generateDataset, INS, loadDataset, LOINC, PARALLEL_WRITES, PATIENTS_PER_ADAPTER, RPPS, TAGS, UCUM, type Dataset } from '../support/dataset';
-import { contains, dateMatches, expectExactMatches, oracleCase as c, quantityMatches, startsWith, tokenMatches, type Case } from '../support/oracle';
+import { contains, dateMatches, expectExactMatches, localRef, oracleCase as c, quantityMatches, startsWith, tokenMatches, type Case } from '../support/oracle';
 import { STORES } from '../support/stores';
 
 const addressParts = (a: Address) => [...(a.line ?? []), a.city, a.district, a.state, a.postalCode, a.country, a.text];
@@ -19,14 +19,14 @@ function cases(ds: Dataset): Case[] {
   const P = ds.patients;
   const O = ds.observations;
   const byRef = new Map<string, unknown>([...P, ...O, ...ds.practitioners].map((r) => [`${r.resourceType}/${r.id}`, r]));
-  const patientOf = (r: { subject?: { reference?: string } }) => byRef.get(r.subject?.reference as string) as Patient | undefined;
+  const patientOf = (r: { subject?: { reference?: string } }) => byRef.get(localRef(r.subject) as string) as Patient | undefined;
   const phoneOwner = P.find((p) => p.telecom?.some((x) => x.system === 'phone')) as Patient;
   const phone = phoneOwner.telecom?.find((x) => x.system === 'phone')?.value as string;
   const mailOwner = P.find((p) => p.telecom?.some((x) => x.system === 'email')) as Patient;
   const mail = mailOwner.telecom?.find((x) => x.system === 'email')?.value as string;
   const doc = ds.documents[2];
   const docUrl = doc.content[0].attachment.url as string;
-  const ins = P[4].identifier?.[0].value as string;
+  const ins = patientOf(O[3])?.identifier?.[0].value as string;
   const gpFamily = (ds.practitioners[1].name?.[0].family as string).slice(0, 4);
   return [
     c('Patient?gender:not=male,female', P, (p) => p.gender !== 'male' && p.gender !== 'female'),
@@ -56,13 +56,13 @@ function cases(ds: Dataset): Case[] {
     }),
     c(`Observation?patient.identifier=${INS}|${ins}`, O, (o) => tokenMatches(patientOf(o)?.identifier, `${INS}|${ins}`)),
     c('DiagnosticReport?result.value-quantity=gt100', ds.reports, (r) =>
-      (r.result ?? []).some((x) => quantityMatches((byRef.get(x.reference as string) as Observation).valueQuantity, 'gt100')),
+      (r.result ?? []).some((x) => quantityMatches((byRef.get(localRef(x) as string) as Observation).valueQuantity, 'gt100')),
     ),
     c(`DiagnosticReport?result:Observation.code=${LOINC}|${BP.panel}`, ds.reports, (r) =>
-      (r.result ?? []).some((x) => code(byRef.get(x.reference as string) as Observation) === BP.panel),
+      (r.result ?? []).some((x) => code(byRef.get(localRef(x) as string) as Observation) === BP.panel),
     ),
     c('Patient?_has:Observation:subject:_has:DiagnosticReport:result:date=ge2025-01-01', P, (p) =>
-      ds.reports.some((r) => dateMatches(r.effectiveDateTime, 'ge2025-01-01') && (r.result ?? []).some((x) => patientOf(byRef.get(x.reference as string) as Observation) === p)),
+      ds.reports.some((r) => dateMatches(r.effectiveDateTime, 'ge2025-01-01') && (r.result ?? []).some((x) => patientOf(byRef.get(localRef(x) as string) as Observation) === p)),
     ),
     c(`Patient?_has:DocumentReference:subject:type=${LOINC}|11490-0&_has:DocumentReference:subject:status=superseded`, P, (p) =>
       ds.documents.some((d) => patientOf(d) === p && d.type?.coding?.[0].code === '11490-0') && ds.documents.some((d) => patientOf(d) === p && d.status === 'superseded'),

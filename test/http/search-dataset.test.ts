@@ -10,7 +10,7 @@ import { BASE_URL, openTestApp, type TestApp } from '../support/app';
 import {
   BP, CONFIDENTIALITY, generateDataset, INS, IPP, loadDataset, LOINC, PARALLEL_WRITES, PATIENTS_PER_ADAPTER, RPPS, SNOMED, TAGS, TRE_A07, UCUM, type Dataset,
 } from '../support/dataset';
-import { contains, expectExactMatches, numberMatches, oracleCase as c, quantityMatches, startsWith, tokenMatches, type Case } from '../support/oracle';
+import { contains, expectExactMatches, localRef, numberMatches, oracleCase as c, quantityMatches, startsWith, tokenMatches, type Case } from '../support/oracle';
 import { STORES } from '../support/stores';
 
 const families = (p: Patient) => (p.name ?? []).map((n) => n.family);
@@ -21,7 +21,7 @@ const obsQty = (o: Observation) => o.valueQuantity;
 function cases(ds: Dataset): Case[] {
   const P = ds.patients;
   const O = ds.observations;
-  const patientOf = (r: { subject?: { reference?: string } }) => P.find((p) => r.subject?.reference === `Patient/${p.id}`);
+  const patientOf = (r: { subject?: { reference?: string } }) => P.find((p) => localRef(r.subject) === `Patient/${p.id}`);
   const gpOf = (p: Patient | undefined) => ds.practitioners.find((d) => p?.generalPractitioner?.[0]?.reference === `Practitioner/${d.id}`);
   const someone = P[7];
   const ins = someone.identifier?.[0].value as string;
@@ -31,10 +31,11 @@ function cases(ds: Dataset): Case[] {
   const shared = P.flatMap((p) => p.identifier ?? []).find(
     (i) => i.system === IPP && P.some((p) => p.identifier?.some((j) => j.system === undefined && j.value === i.value)),
   )?.value ?? 'D0001';
-  const [subj1, subj2] = [O[5], O[O.length - 9]].map((o) => (o.subject?.reference as string).split('/')[1]);
+  const [subj1, subj2] = [O[5], O[O.length - 9]].map((o) => (localRef(o.subject) as string).split('/')[1]);
   const report = ds.reports.find((r) => (r.result?.length ?? 0) > 1) ?? ds.reports[0];
-  const resultRef = report.result?.[1]?.reference ?? (report.result?.[0]?.reference as string);
+  const resultRef = localRef(report.result?.[1] ?? report.result?.[0]) as string;
   const picked = [P[3], P[Math.floor(P.length / 2)], P[P.length - 2]];
+  const heartRate = String(O.find((o) => o.code.coding?.[0].code === '8867-4')?.valueQuantity?.value);
 
   return [
     // string: starts-with, case- and accent-insensitive by default
@@ -73,12 +74,12 @@ function cases(ds: Dataset): Case[] {
     c(`DocumentReference?_security=${CONFIDENTIALITY}|R&status=current`, ds.documents, (d) => tokenMatches(d.meta?.security, `${CONFIDENTIALITY}|R`) && d.status === 'current'),
     c(`DocumentReference?type=${LOINC}|11490-0,${LOINC}|60591-5&status=superseded`, ds.documents, (d) => ['11490-0', '60591-5'].includes(d.type?.coding?.[0].code as string) && d.status === 'superseded'),
     // reference: id, Type/id, absolute URL on this server, type modifier, OR
-    c(`Observation?subject=${subj1}`, O, (o) => o.subject?.reference === `Patient/${subj1}`),
-    c(`Observation?subject=Patient/${subj1}`, O, (o) => o.subject?.reference === `Patient/${subj1}`),
-    c(`Observation?subject=${BASE_URL}/Patient/${subj1}`, O, (o) => o.subject?.reference === `Patient/${subj1}`),
-    c(`Condition?subject:Patient=${subj1},${subj2}`, ds.conditions, (x) => [`Patient/${subj1}`, `Patient/${subj2}`].includes(x.subject.reference as string)),
+    c(`Observation?subject=${subj1}`, O, (o) => localRef(o.subject) === `Patient/${subj1}`),
+    c(`Observation?subject=Patient/${subj1}`, O, (o) => localRef(o.subject) === `Patient/${subj1}`),
+    c(`Observation?subject=${BASE_URL}/Patient/${subj1}`, O, (o) => localRef(o.subject) === `Patient/${subj1}`),
+    c(`Condition?subject:Patient=${subj1},${subj2}`, ds.conditions, (x) => [`Patient/${subj1}`, `Patient/${subj2}`].includes(localRef(x.subject) as string)),
     c(`Patient?general-practitioner=Practitioner/${gp.id}`, P, (p) => gpOf(p) === gp),
-    c(`DiagnosticReport?result=${resultRef}`, ds.reports, (r) => (r.result ?? []).some((x) => x.reference === resultRef)),
+    c(`DiagnosticReport?result=${resultRef}`, ds.reports, (r) => (r.result ?? []).some((x) => localRef(x) === resultRef)),
     // chains and reverse chains
     c('Observation?subject:Patient.family=dupont', O, (o) => startsWith(families(patientOf(o) ?? {} as Patient), 'dupont')),
     c('DocumentReference?subject.address-city=lyon', ds.documents, (d) => startsWith((patientOf(d)?.address ?? []).map((a) => a.city), 'lyon')),
@@ -102,7 +103,7 @@ function cases(ds: Dataset): Case[] {
     ),
     // quantity and number: prefixes, precision, units
     c('Observation?value-quantity=gt100', O, (o) => quantityMatches(obsQty(o), 'gt100')),
-    c('Observation?value-quantity=72', O, (o) => quantityMatches(obsQty(o), '72')),
+    c(`Observation?value-quantity=${heartRate}`, O, (o) => quantityMatches(obsQty(o), heartRate)),
     c(`Observation?value-quantity=ne72|${UCUM}|/min`, O, (o) => quantityMatches(obsQty(o), `ne72|${UCUM}|/min`)),
     c(`Observation?value-quantity=ge38.5|${UCUM}|Cel`, O, (o) => quantityMatches(obsQty(o), `ge38.5|${UCUM}|Cel`)),
     c('Observation?value-quantity=lt60||kg', O, (o) => quantityMatches(obsQty(o), 'lt60||kg')),

@@ -17,7 +17,7 @@ import { patient } from '../support/resources';
 import { STORES } from '../support/stores';
 
 // Families with the characters SQL LIKE, regular expressions and JSON give a meaning to.
-const FAMILIES = ['Dupont', 'Dupond', "O'Brien", 'Sous_Tiret', 'Cent%Pour', 'Point.Étoile', 'Accolade{Gt}', 'Dollar$Gt'];
+const FAMILIES = ['Dupont', 'Dupond', "O'Brien", 'Sous_Tiret', 'Cent%Pour', 'Point.Étoile', 'Accolade{Gt}', 'Dollar$Gt', 'Virgule,Nom', 'Barre|Nom', 'Anti\\Slash'];
 const PEOPLE: Patient[] = FAMILIES.map((family, i) =>
   patient({
     id: `inj-${i}`,
@@ -33,6 +33,7 @@ const families = (p: Patient) => (p.name ?? []).map((n) => n.family);
 const MALFORMED = [
   'Patient?birthdate=not-a-date',
   'Patient?birthdate=2024-13-45',
+  'Patient?birthdate=2023-02-29',
   'Patient?birthdate=xx2020',
   'Patient?birthdate=ge2020-01-01T25:00:00Z',
   'RiskAssessment?probability=abc',
@@ -96,6 +97,22 @@ describe.each(STORES)('search errors and hostile values ($name)', (fixture) => {
     const res = await request(t.app).get('/fhir/Patient?birthdate=not-a-date').set('Prefer', 'handling=lenient');
     expect(res.status).toBe(400);
     expect(res.body.resourceType).toBe('OperationOutcome');
+  });
+
+  test('search escapes: \\, \\| \\$ and \\\\ stand for the character itself; a bare comma is OR', async () => {
+    const cases: [string, (p: Patient) => boolean][] = [
+      ['family=virgule\\,nom', (p) => startsWith(families(p), 'virgule,nom')],
+      ['family=barre,virgule', (p) => startsWith(families(p), 'barre') || startsWith(families(p), 'virgule')],
+      ['family:exact=Virgule\\,Nom', (p) => families(p).includes('Virgule,Nom')],
+      ['identifier=Barre\\|Nom', (p) => (p.identifier ?? []).some((i) => i.value === 'Barre|Nom')],
+      ['family:exact=Anti\\\\Slash', (p) => families(p).includes('Anti\\Slash')],
+      ['family:contains=r\\$g', (p) => contains(families(p), 'r$g')],
+    ];
+    for (const [query, pred] of cases) {
+      const got = refsOf(await allPages(t.app, toUrl(`Patient?${query}`))).sort();
+      expect({ query, got }).toEqual({ query, got: PEOPLE.filter(pred).map(refOf).sort() });
+      expect(got.length).toBeGreaterThan(0);
+    }
   });
 
   test.each(HOSTILE)('%s is only data: every parameter type matches exactly what the oracle says', async (value) => {

@@ -21,7 +21,7 @@ import type {
 } from '@medplum/fhirtypes';
 import request from 'supertest';
 import type { Express } from 'express';
-import { FHIR_JSON } from './app';
+import { BASE_URL, FHIR_JSON } from './app';
 
 export const INS = 'urn:oid:1.2.250.1.213.1.4.8';
 export const RPPS = 'https://rpps.esante.gouv.fr';
@@ -212,12 +212,17 @@ export function generateDataset(opts: { seed?: number; patients?: number; practi
 
 /** The patient's Observations, Conditions, reports, documents and risk assessments. */
 function clinicalData(r: Rng, ds: Dataset, p: Patient, newId: (prefix: string) => string): void {
-  const subject = { reference: `Patient/${p.id}` };
+  // Most references are relative; some are absolute on this server, or name the version: all are the same target.
+  const refTo = (target: string) => {
+    const form = r.next();
+    return { reference: form < 0.1 ? `${BASE_URL}/${target}` : form < 0.15 ? `${target}/_history/1` : target };
+  };
+  const subject = () => refTo(`Patient/${p.id}`);
   const gp = p.generalPractitioner?.[0];
   const mine: Observation[] = [];
   for (let k = r.int(0, 5); k > 0; k--) {
     const at = T2023 + Math.floor(r.next() * (T2026 - T2023));
-    const o = { resourceType: 'Observation', id: newId('obs'), status: r.chance(0.9) ? 'final' : 'amended', subject } as Observation;
+    const o = { resourceType: 'Observation', id: newId('obs'), status: r.chance(0.9) ? 'final' : 'amended', subject: subject() } as Observation;
     const form = r.next();
     if (form < 0.1) o.effectivePeriod = { start: dateTimeAt(at, 0), end: dateTimeAt(at + r.int(1, 72) * 3_600_000, 0) };
     else if (form < 0.2) o.effectiveDateTime = new Date(at).toISOString().slice(0, 10);
@@ -248,7 +253,7 @@ function clinicalData(r: Rng, ds: Dataset, p: Patient, newId: (prefix: string) =
       id: newId('cond'),
       clinicalStatus: cc(CLINICAL, status, status === 'active' ? 'Active' : 'Resolved'),
       code: cc(SNOMED, code, display, r.chance(0.7) ? text : undefined),
-      subject,
+      subject: subject(),
       onsetDateTime: new Date(Date.UTC(2000, 0, 1) + r.int(0, 9000) * DAY).toISOString().slice(0, 10),
     });
   }
@@ -260,10 +265,10 @@ function clinicalData(r: Rng, ds: Dataset, p: Patient, newId: (prefix: string) =
       id: newId('dr'),
       status: 'final',
       code: cc(LOINC, '11502-2', 'Laboratory report'),
-      subject,
+      subject: subject(),
       effectiveDateTime: dateTimeAt(at, 1),
       issued: new Date(at + DAY).toISOString(),
-      ...(results.length > 0 ? { result: results.map((o) => ({ reference: `Observation/${o.id}` })) } : {}),
+      ...(results.length > 0 ? { result: results.map((o) => refTo(`Observation/${o.id}`)) } : {}),
       ...(gp ? { performer: [gp] } : {}),
     });
   }
@@ -274,7 +279,7 @@ function clinicalData(r: Rng, ds: Dataset, p: Patient, newId: (prefix: string) =
       id: newId('doc'),
       status: r.chance(0.8) ? 'current' : 'superseded',
       type: cc(LOINC, code, display),
-      subject,
+      subject: subject(),
       date: new Date(T2023 + Math.floor(r.next() * (T2026 - T2023) / 1000) * 1000).toISOString(),
       content: [{ attachment: { contentType: 'application/pdf', url: `https://documents.dmp.test/${r.hex(16)}.pdf`, title: display } }],
     };
@@ -288,7 +293,7 @@ function clinicalData(r: Rng, ds: Dataset, p: Patient, newId: (prefix: string) =
       resourceType: 'RiskAssessment',
       id: newId('risk'),
       status: 'final',
-      subject,
+      subject: subject(),
       prediction: [{ outcome: { text: 'Événement cardiovasculaire à 10 ans' }, probabilityDecimal: round(0.01 + r.next() * 0.5, r.chance(0.3) ? 3 : 2) }],
     });
   }
@@ -307,7 +312,7 @@ export function allResources(ds: Dataset): Resource[] {
  * test file. Its queries still get exact-set checks; only the "query is
  * discriminating" guard is left to the large set (see expectExactMatches).
  */
-export const PATIENTS_PER_ADAPTER = { sqlite: 200, mongo: 16 } as const;
+export const PATIENTS_PER_ADAPTER = { sqlite: 200, mongo: 12 } as const;
 
 /** Writes at a time: SQLite group-commits concurrent writes; FerretDB is fastest one by one. */
 export const PARALLEL_WRITES = { sqlite: 6, mongo: 1 } as const;

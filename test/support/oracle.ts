@@ -273,3 +273,16 @@ export async function expectSortedMatches<T extends { resourceType: string; id?:
   expect(got.map(keysOf)).toEqual(expected.map(keysOf));
   return pages;
 }
+
+/**
+ * A reference as the `Type/id` it points to on this server: absolute URLs
+ * with this server's base and version-specific references are the same
+ * target (R4 search: references are matched by their logical target).
+ * @see https://hl7.org/fhir/R4/search.html#reference
+ */
+export function localRef(ref: { reference?: string } | string | undefined): string | undefined {
+  const r = typeof ref === 'string' ? ref : ref?.reference;
+  if (r === undefined) return undefined;
+  const rel = r.startsWith(`${BASE_URL}/`) ? r.slice(BASE_URL.length + 1) : r;
+  return rel.replace(/\/_history\/[^/]+$/, '');
+}
