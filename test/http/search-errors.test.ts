@@ -52,6 +52,7 @@ const MALFORMED = [
   'Patient?_include=Patient:shoesize',
   'Patient?_total=some',
   'Patient?_has:Observation:code:code=1234',
+  'Patient?_cursor=not-a-cursor',
 ];
 
 describe.each(STORES)('search errors and hostile values ($name)', (fixture) => {
@@ -112,6 +113,21 @@ describe.each(STORES)('search errors and hostile values ($name)', (fixture) => {
       const got = refsOf(await allPages(t.app, toUrl(`Patient?${query}`))).sort();
       expect({ query, got }).toEqual({ query, got: PEOPLE.filter(pred).map(refOf).sort() });
       expect(got.length).toBeGreaterThan(0);
+    }
+  });
+
+  // A server may refuse a query it finds too large (400), but must not fail on it (500).
+  test.each([
+    ['1000 repeated parameters (AND)', Array.from({ length: 1000 }, () => 'family=dup').join('&')],
+    ['600 alternatives (OR)', `family=${[...Array.from({ length: 599 }, (_, i) => `nobody${i}`), 'dup'].join(',')}`],
+    ['3000 alternatives (OR)', `family=${[...Array.from({ length: 2999 }, (_, i) => `nobody${i}`), 'dup'].join(',')}`],
+  ])('a very large query (%s) is answered or refused with 400, never a 500', async (_what, body) => {
+    const res = await request(t.app).post('/fhir/Patient/_search').type('form').send(`${body}&_count=100`);
+    if (res.status === 200) {
+      expect(refsOf([res]).sort()).toEqual(PEOPLE.filter((p) => startsWith(families(p), 'dup')).map(refOf).sort());
+    } else {
+      // Shows the OperationOutcome when it fails.
+      expect({ status: res.status, body: res.body }).toMatchObject({ status: 400, body: { resourceType: 'OperationOutcome' } });
     }
   });
 
