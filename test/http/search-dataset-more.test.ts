@@ -8,8 +8,8 @@
  */
 import type { Address, Observation, Patient } from '@medplum/fhirtypes';
 import { openTestApp, type TestApp } from '../support/app';
-import { BP, generateDataset, INS, loadDataset, LOINC, PARALLEL_WRITES, PATIENTS_PER_ADAPTER, RPPS, TAGS, UCUM, type Dataset } from '../support/dataset';
-import { contains, dateMatches, expectExactMatches, localRef, oracleCase as c, quantityMatches, startsWith, tokenMatches, type Case } from '../support/oracle';
+import { BP, CATEGORY, generateDataset, ICD10, INS, loadDataset, LOINC, PARALLEL_WRITES, PATIENTS_PER_ADAPTER, RPPS, SNOMED, TAGS, UCUM, type Dataset } from '../support/dataset';
+import { contains, dateMatches, dateRange, expectExactMatches, localRef, oracleCase as c, quantityMatches, startsWith, tokenMatches, type Case } from '../support/oracle';
 import { STORES } from '../support/stores';
 
 const addressParts = (a: Address) => [...(a.line ?? []), a.city, a.district, a.state, a.postalCode, a.country, a.text];
@@ -20,11 +20,10 @@ function cases(ds: Dataset): Case[] {
   const O = ds.observations;
   const byRef = new Map<string, unknown>([...P, ...O, ...ds.practitioners].map((r) => [`${r.resourceType}/${r.id}`, r]));
   const patientOf = (r: { subject?: { reference?: string } }) => byRef.get(localRef(r.subject) as string) as Patient | undefined;
-  const phoneOwner = P.find((p) => p.telecom?.some((x) => x.system === 'phone')) as Patient;
-  const phone = phoneOwner.telecom?.find((x) => x.system === 'phone')?.value as string;
-  const mailOwner = P.find((p) => p.telecom?.some((x) => x.system === 'email')) as Patient;
-  const mail = mailOwner.telecom?.find((x) => x.system === 'email')?.value as string;
-  const doc = ds.documents[2];
+  // Values from the data when it has them (the small MongoDB set may not).
+  const phone = P.flatMap((p) => p.telecom ?? []).find((x) => x.system === 'phone')?.value ?? '+33 6 00 00 00 00';
+  const mail = P.flatMap((p) => p.telecom ?? []).find((x) => x.system === 'email')?.value ?? 'personne@exemple.fr';
+  const doc = ds.documents[Math.min(2, ds.documents.length - 1)];
   const docUrl = doc.content[0].attachment.url as string;
   const ins = patientOf(O[3])?.identifier?.[0].value as string;
   const gpFamily = (ds.practitioners[1].name?.[0].family as string).slice(0, 4);
@@ -76,7 +75,23 @@ function cases(ds: Dataset): Case[] {
       (code(o) === '8310-5' && quantityMatches(o.valueQuantity, 'ge38')) || (code(o) === '8867-4' && quantityMatches(o.valueQuantity, 'lt55')),
     ),
     c(`Observation?code-value-quantity=${LOINC}|29463-7$gt80|${UCUM}|kg`, O, (o) => code(o) === '29463-7' && quantityMatches(o.valueQuantity, `gt80|${UCUM}|kg`)),
+    // CodeableConcepts with two codings (SNOMED CT and CIM-10): any coding matches, :not needs none to.
+    c(`Condition?code=${ICD10}|E11`, ds.conditions, (x) => tokenMatches(x.code?.coding, `${ICD10}|E11`)),
+    c('Condition?code=I10,E11', ds.conditions, (x) => tokenMatches(x.code?.coding, 'I10') || tokenMatches(x.code?.coding, 'E11')),
+    c(`Condition?code:not=${SNOMED}|38341003`, ds.conditions, (x) => !tokenMatches(x.code?.coding, `${SNOMED}|38341003`)),
+    c('Condition?code:text=essential', ds.conditions, (x) => startsWith([x.code?.text, ...(x.code?.coding ?? []).map((d) => d.display)], 'essential')),
+    c(`Observation?category=${CATEGORY}|laboratory&date=ge2025`, O, (o) => tokenMatches(o.category?.[0].coding, `${CATEGORY}|laboratory`) && dateMatches(effective(o), 'ge2025')),
+    // Implicit precision: 37.0 is [36.95, 37.05), 37 is [36.5, 37.5).
+    c(`Observation?value-quantity=37.0|${UCUM}|Cel`, O, (o) => quantityMatches(o.valueQuantity, `37.0|${UCUM}|Cel`)),
+    c(`Observation?value-quantity=37|${UCUM}|Cel`, O, (o) => quantityMatches(o.valueQuantity, `37|${UCUM}|Cel`)),
   ];
+}
+
+/** The range an Observation's effective[x] covers. */
+function effective(o: Observation): [number, number] | undefined {
+  if (o.effectiveDateTime) return dateRange(o.effectiveDateTime);
+  if (o.effectivePeriod) return [dateRange(o.effectivePeriod.start as string)[0], dateRange(o.effectivePeriod.end as string)[1]];
+  return undefined;
 }
 
 describe.each(STORES)('more search on the French data set ($name)', (fixture) => {

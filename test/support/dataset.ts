@@ -103,16 +103,19 @@ export const QUANTITY_CODES = [
 ] as const;
 export const BP = { panel: '85354-9', systolic: '8480-6', diastolic: '8462-4' } as const;
 
+export const ICD10 = 'http://hl7.org/fhir/sid/icd-10';
+/** SNOMED CT code, display, French text, and the CIM-10 (ICD-10) coding some Conditions carry as well. */
 export const CONDITION_CODES = [
-  ['38341003', 'Hypertensive disorder', 'Hypertension artérielle'],
-  ['44054006', 'Diabetes mellitus type 2', 'Diabète de type 2'],
-  ['73211009', 'Diabetes mellitus', 'Diabète sucré'],
-  ['195967001', 'Asthma', 'Asthme'],
-  ['35489007', 'Depressive disorder', 'Dépression'],
-  ['13645005', 'Chronic obstructive lung disease', 'BPCO'],
-  ['49436004', 'Atrial fibrillation', 'Fibrillation auriculaire'],
-  ['414916001', 'Obesity', 'Obésité'],
+  ['38341003', 'Hypertensive disorder', 'Hypertension artérielle', 'I10', 'Essential (primary) hypertension'],
+  ['44054006', 'Diabetes mellitus type 2', 'Diabète de type 2', 'E11', 'Type 2 diabetes mellitus'],
+  ['73211009', 'Diabetes mellitus', 'Diabète sucré', 'E14', 'Unspecified diabetes mellitus'],
+  ['195967001', 'Asthma', 'Asthme', 'J45', 'Asthma'],
+  ['35489007', 'Depressive disorder', 'Dépression', 'F32', 'Depressive episode'],
+  ['13645005', 'Chronic obstructive lung disease', 'BPCO', 'J44', 'Other chronic obstructive pulmonary disease'],
+  ['49436004', 'Atrial fibrillation', 'Fibrillation auriculaire', 'I48', 'Atrial fibrillation and flutter'],
+  ['414916001', 'Obesity', 'Obésité', 'E66', 'Obesity'],
 ] as const;
+export const CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category';
 export const DOC_TYPES = [
   ['11488-4', 'Consult note'],
   ['11490-0', 'Discharge summary'],
@@ -242,17 +245,22 @@ function clinicalData(r: Rng, ds: Dataset, p: Patient, newId: (prefix: string) =
       const quantity: Quantity = q.code === '29463-7' && r.chance(0.3) ? { value, unit: 'kg' } : { value, unit: q.unit, system: UCUM, code: q.ucum };
       o.valueQuantity = quantity;
     }
+    const lab = ['2339-0', '718-7'].includes(o.code.coding?.[0].code as string);
+    o.category = [cc(CATEGORY, lab ? 'laboratory' : 'vital-signs', lab ? 'Laboratory' : 'Vital Signs')];
     mine.push(o);
     ds.observations.push(o);
   }
   for (let k = r.int(0, 3); k > 0; k--) {
-    const [code, display, text] = r.pick(CONDITION_CODES);
+    const [code, display, text, icd, icdDisplay] = r.pick(CONDITION_CODES);
     const status = r.chance(0.65) ? 'active' : 'resolved';
+    const coded = cc(SNOMED, code, display, r.chance(0.7) ? text : undefined);
+    // Half also carry the CIM-10 code: a token search matches any coding of the concept.
+    if (r.chance(0.5)) coded.coding?.push({ system: ICD10, code: icd, display: icdDisplay });
     ds.conditions.push({
       resourceType: 'Condition',
       id: newId('cond'),
       clinicalStatus: cc(CLINICAL, status, status === 'active' ? 'Active' : 'Resolved'),
-      code: cc(SNOMED, code, display, r.chance(0.7) ? text : undefined),
+      code: coded,
       subject: subject(),
       onsetDateTime: new Date(Date.UTC(2000, 0, 1) + r.int(0, 9000) * DAY).toISOString().slice(0, 10),
     });
