@@ -82,6 +82,11 @@ describe.each(STORES)('date search on the French data set ($name)', (fixture) =>
     const mid = lastUpdated.get(`Patient/${ds.patients[Math.floor(ds.patients.length / 2)].id}`) as string;
     await expectExactMatches(t.app, c(`Patient?_lastUpdated=ge${mid}`, ds.patients, (p) => lu(p) >= Date.parse(mid)));
     await expectExactMatches(t.app, c(`Observation?_lastUpdated=lt${mid}&status=final`, ds.observations, (o) => lu(o) < Date.parse(mid) && o.status === 'final'), false);
+    // Second precision covers the whole second: eq finds every write of that second, gt only later seconds.
+    const second = `${mid.slice(0, 19)}Z`;
+    for (const q of [second, `gt${second}`, `le${second}`]) {
+      await expectExactMatches(t.app, c(`Patient?_lastUpdated=${q}`, ds.patients, (p) => dateMatches(lastUpdated.get(`Patient/${p.id}`), q)), false);
+    }
     // Day precision: everything was written today or earlier, nothing after tomorrow.
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     await expectExactMatches(t.app, c(`Practitioner?_lastUpdated=sa${tomorrow}`, ds.practitioners, () => false, true));
