@@ -101,6 +101,17 @@ describe.each(STORES)('search result parameters on the French data set ($name)',
     expect((res.body.entry ?? []).filter((e: { search?: { mode: string } }) => e.search?.mode === 'match')).toEqual([]);
   });
 
+  test('totals of chained and reverse-chained searches count resources, not joined rows; includes are not counted', async () => {
+    const hasHr = ds.patients.filter((p) => ds.observations.some((o) => localRef(o.subject) === refOf(p) && o.code.coding?.[0].code === '8867-4'));
+    const has = await request(t.app).get(toUrl(`Patient?_has:Observation:subject:code=${LOINC}|8867-4&_summary=count`));
+    expect(has.body.total).toBe(hasHr.length);
+    const female = new Set(ds.patients.filter((p) => p.gender === 'female').map(refOf));
+    const chained = ds.observations.filter((o) => female.has(localRef(o.subject) as string));
+    const chain = await request(t.app).get(toUrl('Observation?subject:Patient.gender=female&_total=accurate&_include=Observation:subject&_count=3'));
+    expect(chain.status).toBe(200);
+    expect(chain.body.total).toBe(chained.length);
+  });
+
   test('_include Observation:subject and _include:iterate Patient:general-practitioner', async () => {
     const matches = ds.observations.filter((o) => o.code.coding?.[0].code === BP.panel && dateMatches(dateOf(o), 'ge2025-01-01'));
     const patients = matches.map((o) => refTo(o.subject));
