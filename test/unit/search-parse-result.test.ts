@@ -1,4 +1,4 @@
-import { decodeCursor, encodeCursor } from '../../src/fhir/search/parse';
+import { decodeCursor, encodeCursor, MAX_SEARCH_PARAMETERS, MAX_SEARCH_VALUES } from '../../src/fhir/search/parse';
 import type { Cursor } from '../../src/fhir/search/plan';
 import { failure, parse } from './search-parse-helpers';
 
@@ -254,4 +254,28 @@ describe('selfParams', () => {
 
 test('a search without types is a 400', () => {
   expect(failure(() => parse([], 'name=x')).status).toBe(400);
+});
+
+describe('size limits', () => {
+  const repeat = (n: number, p: string) => Array.from({ length: n }, () => p).join('&');
+  const alternatives = (n: number) => `family=${Array.from({ length: n }, (_, i) => `n${i}`).join(',')}`;
+
+  test('up to the limits a query is parsed', () => {
+    expect(parse('Patient', repeat(MAX_SEARCH_PARAMETERS, 'family=a')).plan.where).toHaveLength(MAX_SEARCH_PARAMETERS);
+    expect(parse('Patient', alternatives(MAX_SEARCH_VALUES)).plan.where).toHaveLength(1);
+  });
+
+  test('more search parameters is a 400 that says the limit', () => {
+    expect(failure(() => parse('Patient', repeat(MAX_SEARCH_PARAMETERS + 1, 'family=a'))).text).toMatch(/at most 100 search parameters/);
+  });
+
+  test('more values in all is a 400; escaped commas are not separators', () => {
+    expect(failure(() => parse('Patient', alternatives(MAX_SEARCH_VALUES + 1))).text).toMatch(/at most 500 values/);
+    const escaped = `family=${Array.from({ length: MAX_SEARCH_VALUES + 10 }, () => 'a').join('\\,')}`;
+    expect(parse('Patient', escaped).plan.where).toHaveLength(1);
+  });
+
+  test('result parameters do not count', () => {
+    expect(parse('Patient', `${repeat(MAX_SEARCH_PARAMETERS, 'family=a')}&_count=5&_sort=family`).plan.count).toBe(5);
+  });
 });

@@ -42,6 +42,14 @@ export interface ParsedSearch {
 
 export const DEFAULT_MAX_INCLUDES = 1000;
 
+/**
+ * Bounds on the size of one search, well above what any real client sends:
+ * past them a query is refused (400) rather than handed to a database whose
+ * own limits (expression depth, bound variables) it would exceed.
+ */
+export const MAX_SEARCH_PARAMETERS = 100;
+export const MAX_SEARCH_VALUES = 500;
+
 /** Handled by the HTTP layer (content negotiation): accepted, not part of the search. @see https://hl7.org/fhir/R4/http.html#parameters */
 const HTTP_ONLY = new Set(['_format', '_pretty']);
 /** Result parameters that make no sense twice. */
@@ -71,6 +79,19 @@ function checkCursor(types: readonly string[], sort: readonly SortKey[], c: Curs
     }
   });
   return c;
+}
+
+/** Refuses queries beyond MAX_SEARCH_PARAMETERS parameters or MAX_SEARCH_VALUES comma-separated values. */
+function checkSize(params: readonly [string, string][]): void {
+  const search = params.filter(([name]) => !HTTP_ONLY.has(name) && !RESULT.has(name.split(':')[0]));
+  if (search.length > MAX_SEARCH_PARAMETERS) {
+    throw errors.badRequest(`A search may have at most ${MAX_SEARCH_PARAMETERS} search parameters (got ${search.length})`);
+  }
+  // An escaped comma (\,) is data, not a separator.
+  const values = search.reduce((n, [, v]) => n + v.split(/(?<!\\),/).length, 0);
+  if (values > MAX_SEARCH_VALUES) {
+    throw errors.badRequest(`A search may have at most ${MAX_SEARCH_VALUES} values in all (got ${values})`);
+  }
 }
 
 const byNameThenValue = (a: [string, string], b: [string, string]) =>
@@ -108,6 +129,7 @@ export function parseSearch(types: string[], params: [string, string][], options
   let elements: string[] | undefined;
   let cursorRaw: string | undefined;
   const given: Record<string, string> = {};
+  checkSize(params);
 
   for (const [name, value] of params) {
     if (HTTP_ONLY.has(name)) {
