@@ -37,6 +37,14 @@ export interface BenchOptions {
   keepData: boolean;
 }
 
+/** A wrong command line or setting: reported as a one-line message, without a stack. */
+export class BenchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BenchError';
+  }
+}
+
 const USAGE = `Usage: npm run bench -- [options]
   --duration <s>          measured seconds per workload (default 10)
   --warmup <s>            warm-up seconds per workload (default 3)
@@ -57,7 +65,7 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n <= 0) {
-    throw new Error(`--${name} must be a positive integer (got "${raw}")`);
+    throw new BenchError(`--${name} must be a positive integer (got "${raw}")`);
   }
   return n;
 }
@@ -69,7 +77,7 @@ function expandOnly(raw: string | undefined): WorkloadName[] {
     if (part === 'search') WORKLOADS.filter((w) => w.startsWith('search-')).forEach((w) => wanted.add(w));
     else if (part === 'crud') ['create', 'read', 'update'].forEach((w) => wanted.add(w));
     else if ((WORKLOADS as readonly string[]).includes(part)) wanted.add(part);
-    else throw new Error(`--only: unknown workload "${part}" (known: ${WORKLOADS.join(', ')}, search, crud)`);
+    else throw new BenchError(`--only: unknown workload "${part}" (known: ${WORKLOADS.join(', ')}, search, crud)`);
   }
   // Keep the canonical order: searches first, on a data set nobody else has touched yet.
   return WORKLOADS.filter((w) => wanted.has(w));
@@ -81,10 +89,10 @@ function assertLoopbackMongo(raw: string): string {
   try {
     host = new URL(raw).hostname.replace(/^\[|\]$/g, '');
   } catch {
-    throw new Error(`--mongodb-url is not a URL: ${raw}`);
+    throw new BenchError(`--mongodb-url is not a URL: ${raw}`);
   }
   if (!['127.0.0.1', 'localhost', '::1'].includes(host)) {
-    throw new Error(`--mongodb-url must point at a loopback address (127.0.0.1, localhost, ::1), got "${host}"`);
+    throw new BenchError(`--mongodb-url must point at a loopback address (127.0.0.1, localhost, ::1), got "${host}"`);
   }
   return raw;
 }
@@ -119,10 +127,10 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
   }
   const store = values.store ?? 'sqlite';
   if (store !== 'sqlite' && store !== 'mongo') {
-    throw new Error(`--store must be sqlite or mongo (got "${store}")`);
+    throw new BenchError(`--store must be sqlite or mongo (got "${store}")`);
   }
   if (store === 'mongo' && !values['mongodb-url']) {
-    throw new Error('--store mongo needs --mongodb-url mongodb://127.0.0.1:PORT');
+    throw new BenchError('--store mongo needs --mongodb-url mongodb://127.0.0.1:PORT');
   }
   const warmupRaw = values.warmup;
   const warmup = warmupRaw === '0' ? 0 : positiveInt('warmup', warmupRaw, 3);

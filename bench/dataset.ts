@@ -1,4 +1,5 @@
 import { clinicalInstant, condition, diagnosticReport, documentReference, observation, OBSERVATION_CODES } from './clinical';
+import { BenchError } from './cli';
 import { frenchPatient, seededRandom } from './data';
 import { createResource, runPool } from './http';
 
@@ -58,7 +59,7 @@ export async function loadDataSet(base: string, resources: number, concurrency: 
   const patientCount = Math.ceil(resources / RESOURCES_PER_PATIENT);
   if (patientCount >= 500_000) {
     // INS serials of the data set must stay below the read/update/create pools' (see workloads.ts).
-    throw new Error('--resources must stay below 10,000,000 (500,000 patients)');
+    throw new BenchError('--resources must stay below 10,000,000 (500,000 patients)');
   }
   const r = seededRandom(20240101);
   const started = Date.now();

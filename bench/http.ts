@@ -1,3 +1,5 @@
+import { BenchError } from './cli';
+
 /**
  * The few HTTP calls the benchmark makes outside autocannon (loading data,
  * checking search answers), with node's fetch, which keeps connections alive.
@@ -15,7 +17,7 @@ export interface SearchBundle {
 
 async function failure(what: string, res: Response): Promise<Error> {
   const text = await res.text().catch(() => '');
-  return new Error(`${what} -> HTTP ${res.status}: ${text.slice(0, 600)}`);
+  return new BenchError(`${what} -> HTTP ${res.status}: ${text.slice(0, 600)}`);
 }
 
 /** POSTs a resource and returns the id the server gave it (from Location, else from the body). */

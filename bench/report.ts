@@ -19,7 +19,7 @@ export const TARGETS: Record<string, { minReqPerSec: number; maxP99Ms?: number; 
 export function targetMet(r: WorkloadResult): boolean | undefined {
   const t = TARGETS[r.name];
   if (!t) return undefined;
-  const clean = r.non2xx === 0 && r.errors === 0;
+  const clean = r.responses > 0 && r.non2xx === 0 && r.errors === 0;
   return clean && r.reqPerSec >= t.minReqPerSec && (t.maxP99Ms === undefined || r.latencyMs.p99 <= t.maxP99Ms);
 }
 

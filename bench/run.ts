@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { parseOptions, type BenchOptions, type WorkloadName } from './cli';
+import { BenchError, parseOptions, type BenchOptions, type WorkloadName } from './cli';
 import { loadDataSet, type DataSet } from './dataset';
 import { measure, type LoadSettings, type Scenario, type WorkloadResult } from './measure';
 import { decidePinning, reexecPinned, type Pinning } from './pinning';
@@ -22,6 +22,7 @@ const say = (s: string) => process.stdout.write(`${s}\n`);
 
 function summary(r: WorkloadResult): string {
   const met = targetMet(r);
+  if (r.responses === 0) return `  ${r.name}: NO RESPONSE in ${r.durationSeconds} s (errors ${r.errors}, timeouts ${r.timeouts})`;
   return `  ${r.name}: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.latencyMs.p50} ms, p95 ${r.latencyMs.p95} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}; server CPU ${r.serverCpuPercent ?? '?'}% (${r.reqPerServerCpuSecond ?? '?'} req per CPU-s), bench CPU ${r.clientCpuPercent}%, load ${r.loadAverage1m}${met === undefined ? '' : met ? ' (target met)' : ' (target MISSED)'}`;
 }
 
@@ -119,7 +120,9 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err: unknown) => {
-    process.stderr.write(`\nBenchmark failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    // Expected failures (bad options, server that does not start, wrong search answers) need no stack trace.
+    const text = err instanceof BenchError ? err.message : err instanceof Error ? err.stack ?? err.message : String(err);
+    process.stderr.write(`\nBenchmark failed: ${text}\n`);
     process.exit(1);
   },
 );

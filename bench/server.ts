@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
+import { BenchError } from './cli';
 import type { Pinning } from './pinning';
 import { PAGE_SIZE } from './search-workloads';
 
@@ -79,7 +80,8 @@ function forward(child: ChildProcess, tail: string[]): void {
       for (const line of chunk.split('\n').filter(Boolean)) {
         tail.push(line);
         if (tail.length > 30) tail.shift();
-        process.stderr.write(`[server] ${line}\n`);
+        // Error logs carry whole stacks: one readable line per entry is enough here.
+        process.stderr.write(`[server] ${line.length > 400 ? `${line.slice(0, 400)}…` : line}\n`);
       }
     });
   }
@@ -89,7 +91,7 @@ async function waitForMetadata(base: string, child: ChildProcess, tail: string[]
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) {
-      throw new Error(`server exited during start-up (code ${child.exitCode}, signal ${child.signalCode}):\n${tail.join('\n')}`);
+      throw new BenchError(`server exited during start-up (code ${child.exitCode}, signal ${child.signalCode}):\n${tail.join('\n')}`);
     }
     try {
       const res = await fetch(`${base}/metadata`, { headers: { accept: 'application/fhir+json' } });
@@ -100,7 +102,7 @@ async function waitForMetadata(base: string, child: ChildProcess, tail: string[]
     }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`server did not answer ${base}/metadata within 60 s:\n${tail.join('\n')}`);
+  throw new BenchError(`server did not answer ${base}/metadata within 60 s:\n${tail.join('\n')}`);
 }
 
 /**

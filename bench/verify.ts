@@ -1,8 +1,9 @@
+import { BenchError } from './cli';
 import { getJson, type SearchBundle } from './http';
 import { PAGE_SIZE, type Expected, type SearchWorkload } from './search-workloads';
 
 /** Thrown when a search does not return what the data set says it must. */
-export class SearchMismatch extends Error {
+export class SearchMismatch extends BenchError {
   constructor(query: string, problem: string) {
     super(`search check failed for GET ${query}: ${problem}`);
     this.name = 'SearchMismatch';
