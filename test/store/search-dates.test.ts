@@ -1,7 +1,7 @@
 import { MAX_DATE, MIN_DATE } from '../../src/fhir/search/index-entry';
 import type { ResourceStore } from '../../src/store/port';
 import { STORES } from '../support/stores';
-import { cmp, date, dateIso, entry, matchIds, num, qty, Seeder } from './search-support';
+import { cmp, date, dateIso, entry, matchIds, num, plan, qty, Seeder } from './search-support';
 
 const ms = (iso: string) => Date.parse(iso);
 const UCUM = 'http://unitsofmeasure.org';
@@ -141,10 +141,133 @@ describe.each(STORES)('store search: _lastUpdated ($name)', (fixture) => {
     expect(await lu([['low', 'lt', at.c]], [['low', 'gt', at.d]])).toEqual(['a', 'b']);
   });
 
+  test('a range given as two conditions (ge and lt at second precision)', async () => {
+    const second = [cmp('low', 'ge', at.b), cmp('high', 'le', at.b + 999)];
+    const ge = { kind: 'lastUpdated' as const, predicate: [[cmp('high', 'gt', at.b + 999)], second] };
+    const lt = { kind: 'lastUpdated' as const, predicate: [[cmp('low', 'lt', at.d)]] };
+    expect(await matchIds(store, 'Patient', [ge, lt])).toEqual(['b', 'c']);
+    expect(await matchIds(store, 'Patient', [lt, ge, entry('number', 'n', [[cmp('value', 'eq', 1)]])])).toEqual(['b', 'c']);
+  });
+
   test('combined with an entry condition', async () => {
     const n2 = entry('number', 'n', [[cmp('value', 'eq', 2)]]);
     expect(await matchIds(store, 'Patient', [n2, { kind: 'lastUpdated', predicate: [[cmp('low', 'gt', at.d)]] }])).toEqual([
       'a',
     ]);
+  });
+});
+
+/**
+ * Two-sided ranges, as the parser plans `date=ge2024-01-01&date=lt2024-02-01`:
+ * two conditions, each satisfied by some entry, not necessarily the same one
+ * (each repeated parameter is a separate condition).
+ * @see https://hl7.org/fhir/R4/search.html#date
+ */
+describe.each(STORES)('store search: two-sided date ranges ($name)', (fixture) => {
+  let store: ResourceStore;
+  beforeAll(async () => {
+    store = await fixture.open();
+    const s = new Seeder(store);
+    const day = (d: string) => dateIso('date', `${d}T00:00:00.000Z`, `${d}T23:59:59.999Z`);
+    await s.put('Observation', 'narrow', [dateIso('date', '2024-01-15T10:00:00.000Z')]);
+    await s.put('Observation', 'day', [day('2024-01-01')]);
+    await s.put('Observation', 'wide', [dateIso('date', '2023-12-20T00:00:00.000Z', '2024-01-10T23:59:59.999Z')]);
+    // Neither value lies in January, but one is after its start and the other before its end.
+    await s.put('Observation', 'multi', [
+      dateIso('date', '2023-06-01T08:00:00.000Z'),
+      dateIso('date', '2024-03-01T08:00:00.000Z'),
+    ]);
+    await s.put('Observation', 'open', [date('date', ms('2023-11-01T00:00:00.000Z'), MAX_DATE)]);
+    await s.put('Observation', 'open-start', [date('date', MIN_DATE, ms('2024-01-20T23:59:59.999Z'))]);
+    await s.put('Observation', 'year', [dateIso('date', '2024-01-01T00:00:00.000Z', '2024-12-31T23:59:59.999Z')]);
+    await s.put('Observation', 'year-before', [dateIso('date', '2023-01-01T00:00:00.000Z', '2023-12-31T23:59:59.999Z')]);
+    await s.put('Observation', 'decade', [dateIso('date', '2015-01-01T00:00:00.000Z', '2030-12-31T23:59:59.999Z')]);
+    // Less than a day outside the range, or across its start without reaching past 2024-01-01.
+    await s.put('Observation', 'second-before', [dateIso('date', '2023-12-31T23:59:59.000Z')]);
+    await s.put('Observation', 'at-end', [dateIso('date', '2024-02-01T00:00:00.000Z')]);
+    await s.put('Observation', 'straddle', [dateIso('date', '2023-12-31T23:00:00.000Z', '2024-01-01T00:30:00.000Z')]);
+    await s.put('Observation', 'after', [dateIso('date', '2024-02-01T00:00:00.000Z', '2024-02-03T23:59:59.999Z')]);
+    await s.put('Observation', 'long-ago', [day('2019-05-05')]);
+    await s.put('Observation', 'none', []);
+    await s.put('Observation', 'other-param', [dateIso('issued', '2024-01-15T10:00:00.000Z')]);
+    // Updates and deletes replace what a search finds.
+    await s.put('Observation', 'moved-out', [dateIso('date', '2024-01-15T10:00:00.000Z')]);
+    await s.put('Observation', 'moved-out', [dateIso('date', '2025-06-01T10:00:00.000Z')]);
+    await s.put('Observation', 'moved-in', [day('2020-01-01')]);
+    await s.put('Observation', 'moved-in', [day('2024-01-20')]);
+    await s.put('Observation', 'removed', [dateIso('date', '2024-01-15T10:00:00.000Z')]);
+    await s.remove('Observation', 'removed');
+  });
+  afterAll(async () => {
+    await fixture.dispose(store);
+  });
+
+  /** `date=ge<day>` as planned: after the day, or within it. */
+  const ge = (d: string) => {
+    const lo = ms(`${d}T00:00:00.000Z`);
+    const hi = ms(`${d}T23:59:59.999Z`);
+    return entry('date', 'date', [[cmp('high', 'gt', hi)], [cmp('low', 'ge', lo), cmp('high', 'le', hi)]]);
+  };
+  /** `date=lt<day>`: starts before the day. */
+  const lt = (d: string) => entry('date', 'date', [[cmp('low', 'lt', ms(`${d}T00:00:00.000Z`))]]);
+  const JANUARY = ['day', 'decade', 'moved-in', 'multi', 'narrow', 'open', 'open-start', 'wide', 'year'];
+
+  test('ge and lt: narrow, wide, open, year-only and multi-valued resources match; those just outside do not', async () => {
+    expect(await matchIds(store, 'Observation', [ge('2024-01-01'), lt('2024-02-01')])).toEqual(JANUARY);
+    expect(await matchIds(store, 'Observation', [lt('2024-02-01'), ge('2024-01-01')])).toEqual(JANUARY);
+  });
+
+  test('a one-day range', async () => {
+    expect(await matchIds(store, 'Observation', [ge('2024-01-01'), lt('2024-01-02')])).toEqual([
+      'day',
+      'decade',
+      'multi',
+      'open',
+      'open-start',
+      'wide',
+      'year',
+    ]);
+  });
+
+  test('crossed bounds match what spans both, a range long ago only open starts', async () => {
+    expect(await matchIds(store, 'Observation', [ge('2024-02-01'), lt('2024-01-01')])).toEqual(['decade', 'multi', 'open']);
+    expect(await matchIds(store, 'Observation', [ge('1990-01-01'), lt('1990-01-02')])).toEqual(['open-start']);
+  });
+
+  test('overlap on a single entry (ap): the multi-valued resource has no value in January', async () => {
+    const overlap = entry('date', 'date', [
+      [cmp('low', 'le', ms('2024-01-31T23:59:59.999Z')), cmp('high', 'ge', ms('2024-01-01T00:00:00.000Z'))],
+    ]);
+    expect(await matchIds(store, 'Observation', [overlap])).toEqual([
+      'day',
+      'decade',
+      'moved-in',
+      'narrow',
+      'open',
+      'open-start',
+      'straddle',
+      'wide',
+      'year',
+    ]);
+  });
+
+  test('with a negated condition, a total and sorted pages', async () => {
+    const jan1 = [cmp('low', 'ge', ms('2024-01-01T00:00:00.000Z')), cmp('high', 'le', ms('2024-01-01T23:59:59.999Z'))];
+    const notDay = entry('date', 'date', [jan1], true);
+    expect(await matchIds(store, 'Observation', [ge('2024-01-01'), lt('2024-02-01'), notDay])).toEqual(
+      JANUARY.filter((id) => id !== 'day'),
+    );
+    const sort = [{ param: 'date', descending: false }];
+    const p = plan('Observation', [ge('2024-01-01'), lt('2024-02-01')], { count: 3, total: true, sort });
+    const ids: string[] = [];
+    let page = await store.search(p);
+    expect(page.total).toBe(JANUARY.length);
+    ids.push(...page.matches.map((m) => m.id));
+    while (page.next) {
+      page = await store.search({ ...p, cursor: page.next });
+      ids.push(...page.matches.map((m) => m.id));
+    }
+    // Ascending by the lowest value; `day` and `year` both start on 2024-01-01 and tie-break on Type/id.
+    expect(ids).toEqual(['open-start', 'decade', 'multi', 'open', 'wide', 'day', 'year', 'narrow', 'moved-in']);
   });
 });

@@ -140,6 +140,42 @@ describe('sqlite search: query plans use indexes', () => {
     expect(lines).toContainEqual(expect.stringMatching(/ix_date_(low|high)\w* \(type=\? AND param=\? AND (low|high)>\? AND (low|high)<\?\)/));
   });
 
+  test('a two-sided date range (ge and lt) reads bounded low ranges of the span index, not half of ix_date', async () => {
+    const day = (d: number) => Date.UTC(2020, 0, d);
+    const inside = [cmp('low', 'ge', day(2)), cmp('high', 'le', day(3) - 1)];
+    const ge = entry('date', 'date', [[cmp('high', 'gt', day(3) - 1)], inside]);
+    const lt = entry('date', 'date', [[cmp('low', 'lt', day(3))]]);
+    // One Observation per hour from 2020-01-01T00:00Z: the 24 of 2020-01-02.
+    const { page, lines } = await explain(plan('Observation', [ge, lt], { total: true, count: 5 }));
+    expect(page.total).toBe(24);
+    expect(page.matches.map((m) => m.id)).toEqual(['o2-4', 'o2-5', 'o2-6', 'o2-7', 'o2-8']);
+    expectIndexed(lines);
+    const bounded = /ix_date_span_low \(type=\? AND param=\? AND span=\? AND low>\? AND low<\?\)/;
+    expect(lines).toContainEqual(expect.stringMatching(bounded));
+    expect(lines.filter((l) => /ix_date_(low|high)/.test(l))).toEqual([]);
+    // A reference equality still drives: it singles out one patient's data.
+    const mine = await explain(plan('Observation', [ge, lt, patient(2)]));
+    expect(mine.page.matches.map((m) => m.id)).toEqual(['o2-4', 'o2-5', 'o2-6', 'o2-7', 'o2-8', 'o2-9']);
+    expectIndexed(mine.lines);
+    expect(mine.lines).toContainEqual(expect.stringMatching(/ix_reference_ref\w* \(type=\? AND param=\? AND ref=\?\)/));
+    expect(mine.lines.filter((l) => /ix_date_span_low/.test(l))).toEqual([]);
+  });
+
+  test('a two-sided _lastUpdated range is one bounded range of resource(type, deleted, last_updated_ms)', async () => {
+    const t0 = Date.UTC(2025, 0, 1);
+    // `ge` on an instant is an OR (after it, or at it): alone it would not be one index range.
+    const second = [cmp('low', 'ge', t0), cmp('high', 'le', t0 + 999)];
+    const ge = { kind: 'lastUpdated' as const, predicate: [[cmp('high', 'gt', t0 + 999)], second] };
+    const lt = { kind: 'lastUpdated' as const, predicate: [[cmp('low', 'lt', t0 + 3000)]] };
+    const { page, lines } = await explain(plan(['Patient', 'Observation'], [ge, lt], { total: true }));
+    expect(page.total).toBe(3);
+    expect(refs(page.matches)).toEqual(['Observation/o0-0', 'Observation/o0-1', 'Patient/p0']);
+    expectIndexed(lines);
+    expect(lines).toContainEqual(
+      expect.stringMatching(/resource_type_lu \(type=\? AND deleted=\? AND last_updated_ms>\? AND last_updated_ms<\?\)/),
+    );
+  });
+
   test('sorted, counted and paged by a keyset cursor', async () => {
     const p = plan('Observation', [patient(7)], { sort: [{ param: 'date', descending: true }], count: 3, total: true });
     const first = await store.search(p);

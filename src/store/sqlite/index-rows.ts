@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { sortValues, type IndexEntry, type ScalarEntryKind } from '../../fhir/search/index-entry';
-import { INDEX_TABLES } from './schema';
+import { dateSpanClass, INDEX_TABLES } from './schema';
 
 type ScalarEntry = Exclude<IndexEntry, { kind: 'composite' }>;
 
@@ -32,6 +32,7 @@ export class IndexRows {
   private readonly insert: Record<ScalarEntryKind, Statement>;
   private readonly clear: Statement[];
   private readonly insertSort: Statement;
+  private readonly insertSpan: Statement;
 
   constructor(db: Database) {
     const kinds = Object.keys(INDEX_TABLES) as ScalarEntryKind[];
@@ -44,8 +45,10 @@ export class IndexRows {
     this.clear = [
       ...kinds.map((k) => db.prepare(`DELETE FROM ${INDEX_TABLES[k].table} WHERE rid = ?`)),
       db.prepare('DELETE FROM sort_value WHERE rid = ?'),
+      db.prepare('DELETE FROM ix_date_span WHERE rid = ?'),
     ];
     this.insertSort = db.prepare('INSERT INTO sort_value (rid, param, low, high) VALUES (?, ?, ?, ?)');
+    this.insertSpan = db.prepare('INSERT INTO ix_date_span (rid, type, param, span, low, high) VALUES (?, ?, ?, ?, ?, ?)');
   }
 
   /** Removes every index row of `rid`. */
@@ -71,5 +74,29 @@ export class IndexRows {
     for (const [param, v] of Object.entries(sortValues(entries))) {
       this.insertSort.run(rid, param, v.low, v.high);
     }
+    for (const [param, v] of dateExtents(entries)) {
+      this.insertSpan.run(rid, type, param, dateSpanClass(v.low, v.high), v.low, v.high);
+    }
   }
+}
+
+/**
+ * Per plain date parameter, the extent of its entries: the `ix_date_span` row
+ * that two-sided date ranges find their candidates through (schema.ts).
+ * Composite parts are left out, as in sort values.
+ * @see https://hl7.org/fhir/R4/search.html#date
+ */
+function dateExtents(entries: readonly IndexEntry[]): Map<string, { low: number; high: number }> {
+  const out = new Map<string, { low: number; high: number }>();
+  for (const e of entries) {
+    if (e.kind !== 'date') continue;
+    const cur = out.get(e.param);
+    if (!cur) {
+      out.set(e.param, { low: e.low, high: e.high });
+    } else {
+      cur.low = Math.min(cur.low, e.low);
+      cur.high = Math.max(cur.high, e.high);
+    }
+  }
+  return out;
 }

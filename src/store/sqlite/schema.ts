@@ -17,6 +17,30 @@ export const INDEX_TABLES: Record<ScalarEntryKind, { table: string; columns: rea
   uri: { table: 'ix_uri', columns: ['value'] },
 };
 
+/** One day in ms: a date-only value (`2024-01-15`) is exactly this wide, minus 1 ms. */
+export const DAY_MS = 86_400_000;
+
+/**
+ * Span classes of `ix_date_span` rows: class i holds the (resource, param)
+ * pairs whose whole extent (max entry high - min entry low) is at most
+ * `DATE_SPAN_WIDTHS[i]` ms (day, month and year precision); class
+ * `DATE_SPAN_WIDTHS.length` holds the wider ones (long or open Periods,
+ * values spread over years). Stored data depends on these numbers: changing
+ * them needs a new table name, so that the backfill below runs again.
+ * @see https://hl7.org/fhir/R4/search.html#date
+ */
+export const DATE_SPAN_WIDTHS: readonly number[] = [DAY_MS, 31 * DAY_MS, 366 * DAY_MS];
+
+/** The span class of an extent [low, high] (see {@link DATE_SPAN_WIDTHS}). */
+export function dateSpanClass(low: number, high: number): number {
+  const i = DATE_SPAN_WIDTHS.findIndex((w) => high - low <= w);
+  return i < 0 ? DATE_SPAN_WIDTHS.length : i;
+}
+
+/** The same classification in SQL, for the backfill of existing databases. */
+const SPAN_CLASS_SQL = `CASE ${DATE_SPAN_WIDTHS.map((w, i) => `WHEN high - low <= ${w} THEN ${i}`).join(' ')}
+  ELSE ${DATE_SPAN_WIDTHS.length} END`;
+
 /** Entry field name (index-entry.ts) to column name, where they differ. */
 export const COLUMN_OF_FIELD: Record<string, string> = {
   type: 'ref_type',
@@ -82,6 +106,7 @@ DROP INDEX IF EXISTS ix_reference_id;
 DROP INDEX IF EXISTS ix_reference_ident;
 DROP INDEX IF EXISTS ix_date_low;
 DROP INDEX IF EXISTS ix_date_high;
+DROP INDEX IF EXISTS ix_date_rid;
 DROP INDEX IF EXISTS ix_number_value;
 DROP INDEX IF EXISTS ix_quantity_value;
 DROP INDEX IF EXISTS ix_uri_value;
@@ -103,7 +128,36 @@ CREATE INDEX IF NOT EXISTS ix_reference_rid ON ix_reference(rid, param);
 CREATE TABLE IF NOT EXISTS ix_date (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, low INTEGER NOT NULL, high INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS ix_date_low2 ON ix_date(type, param, low, high, rid);
 CREATE INDEX IF NOT EXISTS ix_date_high2 ON ix_date(type, param, high, low, rid);
-CREATE INDEX IF NOT EXISTS ix_date_rid ON ix_date(rid, param);
+-- Per-resource checks of date conditions compare low and high: reading them from
+-- the index saves one table lookup per entry checked.
+CREATE INDEX IF NOT EXISTS ix_date_rid2 ON ix_date(rid, param, low, high);
+
+-- Per resource and plain date parameter: the extent of its entries (min low,
+-- max high) and its span class. A two-sided range search reads its candidates
+-- as one bounded low range per class (search-date-span.ts), where ix_date
+-- can only offer the half of a parameter on one side of either bound.
+CREATE TABLE IF NOT EXISTS ix_date_span (
+  rid INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  param TEXT NOT NULL,
+  span INTEGER NOT NULL,
+  low INTEGER NOT NULL,
+  high INTEGER NOT NULL,
+  PRIMARY KEY (rid, param)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ix_date_span_low ON ix_date_span(type, param, span, low, high);
+-- Backfill, for databases written before ix_date_span existed. The table is
+-- empty exactly when ix_date has no plain rows (both are written together), so
+-- this copies once; one statement, so atomic. At every later start the guard
+-- row g is absent and, joined first (CROSS JOIN fixes the order), it keeps
+-- SQLite from reading ix_date at all.
+INSERT INTO ix_date_span (rid, type, param, span, low, high)
+  SELECT rid, type, param, ${SPAN_CLASS_SQL}, low, high FROM (
+    SELECT d.rid, d.type, d.param, MIN(d.low) AS low, MAX(d.high) AS high
+    FROM (SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM ix_date_span)) AS g CROSS JOIN ix_date d
+    WHERE d.grp IS NULL
+    GROUP BY d.rid, d.param
+  );
 
 CREATE TABLE IF NOT EXISTS ix_number (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS ix_number_value2 ON ix_number(type, param, value, rid);

@@ -1,5 +1,6 @@
 import type { ScalarEntryKind } from '../../fhir/search/index-entry';
-import type { Comparison, Condition, EntryPredicate } from '../../fhir/search/plan';
+import type { Comparison, Condition, EntryPredicate, LastUpdatedCondition } from '../../fhir/search/plan';
+import { bounded, intersect, predicateBounds, spanRange, type Bounds, type SpanRange } from './search-date-span';
 
 /**
  * Conditions scoring this much or more never drive a query: they have no
@@ -11,6 +12,13 @@ export const DRIVER_LIMIT = 8;
 
 /** Conditions scoring this much or less (an id, a reference) are always narrow enough to drive. */
 export const NARROW_SCORE = 2;
+
+/**
+ * A range bounded on both sides (`_lastUpdated` or a date parameter's
+ * conditions together, search-date-span.ts): one closed index range, better
+ * than a one-sided range (6) but not than an equality on a code (3).
+ */
+export const BOUNDED_SCORE = 5;
 
 /**
  * Fields whose column leads a `(type, param, column)` index (schema.ts).
@@ -76,8 +84,37 @@ export function conditionScore(c: Condition): number {
     case 'chain':
     case 'has':
       // Selective through its own inner driver, plus one hop through the reference index.
-      return Math.min(DRIVER_LIMIT, ...c.where.map(conditionScore)) + 1;
+      return Math.min(DRIVER_LIMIT, pickDriver(c.where)?.score ?? DRIVER_LIMIT) + 1;
     default:
       return Infinity;
   }
+}
+
+/**
+ * What drives a query: one of its conditions (for `_lastUpdated`, with the
+ * bounds all `_lastUpdated` conditions imply together), or the span range of
+ * a date parameter (search-date-span.ts), every condition then being a check.
+ */
+export type Driver =
+  | { kind: 'condition'; index: number; score: number; bounds?: Bounds }
+  | { kind: 'span'; range: SpanRange; score: number };
+
+const isLastUpdated = (c: Condition): c is LastUpdatedCondition => c.kind === 'lastUpdated';
+
+/** The driver of a query, or undefined when no condition narrows it enough (see {@link DRIVER_LIMIT}). */
+export function pickDriver(conds: readonly Condition[]): Driver | undefined {
+  // lastUpdated is a point per resource: conditions together bound it, and a two-sided bound is one index range.
+  const lu = intersect(conds.filter(isLastUpdated).map((c) => predicateBounds(c.predicate)));
+  let driver: Driver | undefined;
+  conds.forEach((c, i) => {
+    const score = c.kind === 'lastUpdated' && bounded(lu) ? BOUNDED_SCORE : conditionScore(c);
+    if (score < (driver?.score ?? DRIVER_LIMIT)) {
+      driver = { kind: 'condition', index: i, score, ...(c.kind === 'lastUpdated' ? { bounds: lu } : {}) };
+    }
+  });
+  if (BOUNDED_SCORE < (driver?.score ?? DRIVER_LIMIT)) {
+    const range = spanRange(conds);
+    if (range) driver = { kind: 'span', range, score: BOUNDED_SCORE };
+  }
+  return driver;
 }

@@ -1,16 +1,17 @@
 import type { ScalarEntryKind } from '../../fhir/search/index-entry';
 import type {
   ChainCondition,
-  Comparison,
   CompositeCondition,
   Condition,
   EntryCondition,
   EntryPredicate,
   HasCondition,
+  LastUpdatedCondition,
 } from '../../fhir/search/plan';
 import { INDEX_TABLES } from './schema';
+import { spanSelects, withImpliedBounds, type Bounds } from './search-date-span';
 import { and, columnOf, concat, FALSE, frag, inList, or, predicate, TRUE, type Frag } from './search-sql';
-import { conditionScore, DRIVER_LIMIT } from './search-score';
+import { pickDriver, type Driver } from './search-score';
 
 /** The resource row conditions apply to: its alias and the types it may have. */
 export interface Scope {
@@ -29,6 +30,9 @@ export interface Scope {
  * ...)` check through the `(rid, param)` index, cheap per candidate row. The
  * checks deliberately leave `type` out, so SQLite cannot pick the value
  * index for them and scan a whole parameter once per candidate.
+ * Two-sided date ranges made of several conditions drive through the span
+ * range of their parameter instead (search-date-span.ts), a superset of the
+ * matches, with every condition checked.
  * @see https://hl7.org/fhir/R4/search.html#combining
  */
 export class WhereCompiler {
@@ -47,36 +51,72 @@ export class WhereCompiler {
    * per row, `joined` when a join already determined it (checks only).
    */
   resources(scope: Scope, conds: readonly Condition[], access: Access): { sql: Frag; driven: boolean } {
-    const driver = access === 'scan' ? pickDriver(conds) : -1;
-    const parts = conds.map((c, i) => this.condition(scope, c, i === driver));
+    const driver = access === 'scan' ? pickDriver(conds) : undefined;
+    const driving = driver?.kind === 'condition' ? driver.index : -1;
+    const parts = conds.map((c, i) =>
+      i === driving ? this.driver(scope, conds, driver as Driver) : this.condition(scope, c),
+    );
+    // A span range drives on its own: every condition is then a check.
+    if (driver?.kind === 'span') parts.unshift(this.driver(scope, conds, driver));
     // When the row comes from a rowid driver or a join, type and deleted are mere filters:
     // the unary `+` keeps SQLite from scanning resource(type, deleted, ...) instead.
-    const viaRowid = access === 'joined' || (driver >= 0 && ROWID_DRIVERS.has(conds[driver].kind));
+    const rowids = driver !== undefined && (driving < 0 || ROWID_DRIVERS.has(conds[driving].kind));
+    const viaRowid = access === 'joined' || rowids;
     const p = viaRowid ? '+' : '';
     const filter = [inList(`${p}${scope.alias}.type`, scope.types), frag(`${p}${scope.alias}.deleted = 0`)];
-    return { sql: and([...filter, ...parts]), driven: driver >= 0 };
+    return { sql: and([...filter, ...parts]), driven: driver !== undefined };
   }
 
-  private condition(scope: Scope, c: Condition, drive: boolean): Frag {
+  /** The driver's fragment: `rid IN (candidates)` where it has a candidate list, else the condition's own driver. */
+  private driver(scope: Scope, conds: readonly Condition[], driver: Driver): Frag {
+    const selects = this.candidates(scope, conds, driver);
+    if (selects) {
+      return selects.length === 0 ? FALSE : concat([`${scope.alias}.rid IN (`, concat(selects, ' UNION ALL '), ')']);
+    }
+    const c = conds[(driver as { index: number }).index];
+    switch (c.kind) {
+      case 'composite':
+        return this.composite(scope, c, true);
+      case 'id':
+        // No `deleted` test in the driver (the outer row has one): it would tempt SQLite into resource(type, deleted, ...).
+        return this.resourceDriver(scope, 'i', (i) => inList(`${i}.id`, c.ids));
+      case 'chain':
+        return this.chainDriver(scope, c);
+      case 'has':
+        return this.hasDriver(scope, c);
+      default:
+        throw new Error(`Condition kind '${c.kind}' cannot drive a query`);
+    }
+  }
+
+  /**
+   * The candidate rid selects of drivers read from one index (entry
+   * conditions, span ranges, `_lastUpdated`), which can also be counted;
+   * undefined for the others.
+   */
+  private candidates(scope: Scope, conds: readonly Condition[], driver: Driver): Frag[] | undefined {
+    if (driver.kind === 'span') return spanSelects(() => this.alias('s'), scope.types, driver.range);
+    const c = conds[driver.index];
+    if (c.kind === 'entry') return this.entrySelects(scope, c);
+    if (c.kind === 'lastUpdated') return [this.lastUpdatedSelect(scope, c, driver.bounds)];
+    return undefined;
+  }
+
+  private condition(scope: Scope, c: Condition): Frag {
     const r = scope.alias;
     switch (c.kind) {
       case 'entry':
-        return drive ? this.entryDriver(scope, c) : this.entryCheck(r, c);
+        return this.entryCheck(r, c);
       case 'composite':
-        return this.composite(scope, c, drive);
+        return this.composite(scope, c, false);
       case 'id':
-        // No `deleted` test in the driver (the outer row has one): it would tempt SQLite into resource(type, deleted, ...).
-        return drive
-          ? this.resourceDriver(scope, 'i', (i) => inList(`${i}.id`, c.ids))
-          : inList(`${r}.id`, c.ids, c.negate === true);
-      case 'lastUpdated': {
-        const at = (a: string) => predicate(c.predicate, () => `${a}.last_updated_ms`);
-        return drive ? this.resourceDriver(scope, 'l', (l) => and([frag(`${l}.deleted = 0`), at(l)])) : at(r);
-      }
+        return inList(`${r}.id`, c.ids, c.negate === true);
+      case 'lastUpdated':
+        return predicate(c.predicate, () => `${r}.last_updated_ms`);
       case 'chain':
-        return drive ? this.chainDriver(scope, c) : this.chainCheck(r, c);
+        return this.chainCheck(r, c);
       case 'has':
-        return drive ? this.hasDriver(scope, c) : this.hasCheck(r, c);
+        return this.hasCheck(r, c);
       default:
         throw new Error(`Unknown condition kind '${(c as Condition).kind}'`);
     }
@@ -90,12 +130,28 @@ export class WhereCompiler {
    * the whole type.
    */
   private resourceDriver(scope: Scope, prefix: string, cond: (alias: string) => Frag): Frag {
+    return concat([`${scope.alias}.rid IN (`, this.resourceSelect(scope, prefix, cond), ')']);
+  }
+
+  private resourceSelect(scope: Scope, prefix: string, cond: (alias: string) => Frag): Frag {
     const a = this.alias(prefix);
-    return concat([
-      `${scope.alias}.rid IN (SELECT ${a}.rid FROM resource ${a} WHERE`,
-      and([inList(`${a}.type`, scope.types), cond(a)]),
-      ')',
-    ]);
+    return concat([`SELECT ${a}.rid FROM resource ${a} WHERE`, and([inList(`${a}.type`, scope.types), cond(a)])]);
+  }
+
+  /**
+   * `_lastUpdated` candidates, with the bounds of every `_lastUpdated`
+   * condition of the query spelled as plain comparisons: `ge` is an OR that
+   * SQLite cannot read as one range, `lu >= L AND lu <= U` is one.
+   */
+  private lastUpdatedSelect(scope: Scope, c: LastUpdatedCondition, bounds: Bounds | undefined): Frag {
+    return this.resourceSelect(scope, 'l', (l) => {
+      const lu = `${l}.last_updated_ms`;
+      const range = [
+        ...(bounds && Number.isFinite(bounds.lower) ? [frag(`${lu} >= ?`, bounds.lower)] : []),
+        ...(bounds && Number.isFinite(bounds.upper) ? [frag(`${lu} <= ?`, bounds.upper)] : []),
+      ];
+      return and([frag(`${l}.deleted = 0`), ...range, predicate(c.predicate, () => lu)]);
+    });
   }
 
   private entryPredicate(kind: ScalarEntryKind, x: string, pred: EntryPredicate): Frag {
@@ -115,22 +171,17 @@ export class WhereCompiler {
   }
 
   /**
-   * How many index entries an entry condition's driver reads, counted up to
-   * `limit`: one cheap index-only probe that tells a narrow condition from a
-   * broad one. Undefined for conditions that are not entry drivers.
+   * How many candidates a driver reads, counted up to `limit`: one cheap
+   * index-only probe that tells a narrow driver from a broad one. Undefined
+   * for drivers without a candidate list (see {@link candidates}).
    */
-  probe(scope: Scope, c: Condition, limit: number): Frag | undefined {
-    if (c.kind !== 'entry' || c.negate || c.predicate.length === 0) return undefined;
-    return concat(['SELECT COUNT(*) AS n FROM (', concat(this.entrySelects(scope, c), ' UNION ALL '), frag('LIMIT ?)', limit)]);
+  probe(scope: Scope, conds: readonly Condition[], driver: Driver, limit: number): Frag | undefined {
+    const selects = this.candidates(scope, conds, driver);
+    if (!selects || selects.length === 0) return undefined;
+    return concat(['SELECT COUNT(*) AS n FROM (', concat(selects, ' UNION ALL '), frag('LIMIT ?)', limit)]);
   }
 
   /** One index lookup per DNF alternative, so each alternative can use the value index on its own. */
-  private entryDriver(scope: Scope, c: EntryCondition): Frag {
-    const selects = this.entrySelects(scope, c);
-    if (selects.length === 0) return FALSE;
-    return concat([`${scope.alias}.rid IN (`, concat(selects, ' UNION ALL '), ')']);
-  }
-
   private entrySelects(scope: Scope, c: EntryCondition): Frag[] {
     const { table } = INDEX_TABLES[c.entryKind];
     return c.predicate.map((alt) => {
@@ -220,7 +271,7 @@ export class WhereCompiler {
     const s = this.alias('s');
     const source = { alias: s, types: [c.sourceType] };
     const sources =
-      pickDriver(c.where) >= 0
+      pickDriver(c.where) !== undefined
         ? concat([
             frag(
               `SELECT ${x}.ref FROM resource ${s} JOIN ix_reference ${x} ON ${x}.rid = ${s}.rid AND ${x}.param = ? WHERE`,
@@ -252,35 +303,3 @@ export type Access = 'scan' | 'ordered' | 'joined';
 
 /** Conditions whose driver yields rowids (`_has` drives through resource(type, deleted, ref) instead). */
 const ROWID_DRIVERS = new Set<Condition['kind']>(['entry', 'composite', 'chain', 'id', 'lastUpdated']);
-
-/** The index of the condition that should drive the query, or -1 when none narrows it enough. */
-export function pickDriver(conds: readonly Condition[]): number {
-  let driver = -1;
-  let best = DRIVER_LIMIT;
-  conds.forEach((c, i) => {
-    const score = conditionScore(c);
-    if (score < best) {
-      best = score;
-      driver = i;
-    }
-  });
-  return driver;
-}
-
-/**
- * Adds the bounds a date alternative implies because every entry has
- * low <= high: `high <= b` gives `low <= b`, `low >= a` gives `high >= a`.
- * Redundant for the result, but it turns "low from a to infinity, then filter
- * on high" into the closed index range `low BETWEEN a AND b`.
- */
-function withImpliedBounds(alt: readonly Comparison[]): Comparison[] {
-  const out = [...alt];
-  for (const c of alt) {
-    if (c.field === 'high' && (c.op === 'lt' || c.op === 'le' || c.op === 'eq')) {
-      out.push({ field: 'low', op: c.op === 'lt' ? 'lt' : 'le', value: c.value });
-    } else if (c.field === 'low' && (c.op === 'gt' || c.op === 'ge' || c.op === 'eq')) {
-      out.push({ field: 'high', op: c.op === 'gt' ? 'gt' : 'ge', value: c.value });
-    }
-  }
-  return out;
-}

@@ -3,8 +3,8 @@ import type { VersionRecord, WriteMethod } from '../port';
 import { findIncludes, type FoundRow } from './search-include';
 import { keyset, orderBy, ordering, type Ordering } from './search-order';
 import { and, concat, type Frag } from './search-sql';
-import { conditionScore, NARROW_SCORE } from './search-score';
-import { pickDriver, WhereCompiler } from './search-where';
+import { NARROW_SCORE, pickDriver } from './search-score';
+import { WhereCompiler } from './search-where';
 import type { SqliteStore } from './sqlite-store';
 
 /** A page row: the resource and its values for each plan sort key (`k0`, `k1`, ...). */
@@ -72,8 +72,8 @@ const BROAD_ENTRIES = 1000;
 function broadDriver(store: SqliteStore, compiler: WhereCompiler, plan: SearchPlan): boolean {
   if (plan.sort.length > 0) return false;
   const driver = pickDriver(plan.where);
-  if (driver < 0 || conditionScore(plan.where[driver]) <= NARROW_SCORE) return false;
-  const probe = compiler.probe({ alias: 'r', types: plan.types }, plan.where[driver], BROAD_ENTRIES);
+  if (!driver || driver.score <= NARROW_SCORE) return false;
+  const probe = compiler.probe({ alias: 'r', types: plan.types }, plan.where, driver, BROAD_ENTRIES);
   if (!probe) return false;
   return (store.statement(probe.sql).get(...probe.args) as { n: number }).n >= BROAD_ENTRIES;
 }
