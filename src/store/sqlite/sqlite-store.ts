@@ -85,6 +85,11 @@ export class SqliteStore implements ResourceStore {
     // The default 2 MB page cache is small once the index tables hold 100,000s
     // of rows; 64 MB keeps the hot index pages of a busy server in memory.
     this.db.pragma('cache_size = -65536');
+    // Checkpoint every ~40 MB of WAL rather than every 4 MB: a page written by
+    // many commits (index leaves, B-tree interiors) is copied into the database
+    // once per checkpoint, so this cuts write volume per create by about a
+    // fifth (measured with a store-only benchmark: 270 -> 215 us per Patient).
+    this.db.pragma('wal_autocheckpoint = 10000');
     this.db.exec(SCHEMA);
     this.rows = new IndexRows(this.db);
     this.stmts = this.prepare();
