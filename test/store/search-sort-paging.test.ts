@@ -131,6 +131,16 @@ describe.each(STORES)('store search: sort, paging and total ($name)', (fixture) 
     expect((await store.search(plan('Patient', [a]))).total).toBeUndefined();
   });
 
+  test('totalLimit: the total is given up to the limit and left out beyond it', async () => {
+    const a = entry('string', 'family', [[cmp('value', 'eq', 'a')]]);
+    expect((await store.search(plan('Patient', [a], { count: 1, total: true, totalLimit: 3 }))).total).toBe(3);
+    expect((await store.search(plan('Patient', [a], { count: 1, total: true, totalLimit: 2 }))).total).toBeUndefined();
+    expect((await store.search(plan('Patient', [], { count: 0, total: true, totalLimit: 8 }))).total).toBe(8);
+    const beyond = await store.search(plan('Patient', [], { count: 2, total: true, totalLimit: 7 }));
+    expect(beyond.total).toBeUndefined();
+    expect(beyond.matches).toHaveLength(2);
+  });
+
   test('_id condition and its negation', async () => {
     expect(await matchRefs(store, plan('Patient', [{ kind: 'id', ids: ['p03', 'p01', 'p09', 'nope'] }]))).toEqual(P('p01', 'p03'));
     expect(await matchRefs(store, plan('Patient', [{ kind: 'id', ids: ['p01', 'p02', 'p03', 'p04'], negate: true }]))).toEqual(

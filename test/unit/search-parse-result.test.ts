@@ -3,9 +3,9 @@ import type { Cursor } from '../../src/fhir/search/plan';
 import { failure, parse } from './search-parse-helpers';
 
 describe('defaults', () => {
-  test('an empty query: default count, accurate total, nothing else', () => {
+  test('an empty query: default count, total counted up to the limit, nothing else', () => {
     expect(parse('Patient', '')).toEqual({
-      plan: { types: ['Patient'], where: [], sort: [], count: 20, total: true, include: [], revinclude: [], maxIncludes: 1000 },
+      plan: { types: ['Patient'], where: [], sort: [], count: 20, total: true, totalLimit: 1000, include: [], revinclude: [], maxIncludes: 1000 },
       selfParams: [['_count', '20']],
       ignored: [],
     });
@@ -60,11 +60,14 @@ describe('_sort', () => {
 
 describe('_total and _summary', () => {
   test.each([
-    ['_total=none', false],
-    ['_total=estimate', true],
-    ['_total=accurate', true],
-  ])('%s', (q, total) => {
-    expect(parse('Patient', q).plan.total).toBe(total);
+    ['', true, 1000],
+    ['_total=none', false, undefined],
+    ['_total=estimate', true, 1000],
+    ['_total=accurate', true, undefined],
+  ])('"%s": total %s, counted up to %s', (q, total, limit) => {
+    const { plan } = parse('Patient', q);
+    expect(plan.total).toBe(total);
+    expect(plan.totalLimit).toBe(limit);
   });
 
   test('_total=bogus is a 400', () => {
@@ -76,6 +79,7 @@ describe('_total and _summary', () => {
     expect(p.summary).toBe('count');
     expect(p.plan.count).toBe(0);
     expect(p.plan.total).toBe(true);
+    expect(p.plan.totalLimit).toBeUndefined();
   });
 
   test.each(['true', 'false', 'text', 'data'])('_summary=%s is passed to the caller', (v) => {

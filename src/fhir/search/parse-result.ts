@@ -62,12 +62,14 @@ export function parseSort(types: readonly string[], raw: string): SortKey[] {
  * exactly (the stores' counts are exact and cheap enough on indexed plans).
  * @see https://hl7.org/fhir/R4/search.html#total
  */
-export function parseTotal(raw: string): boolean {
+export function parseTotal(raw: string): TotalMode {
   if (raw !== 'none' && raw !== 'estimate' && raw !== 'accurate') {
     throw errors.badRequest(`Parameter '_total' must be none, estimate or accurate, got '${raw}'`);
   }
-  return raw !== 'none';
+  return raw;
 }
+
+export type TotalMode = 'none' | 'estimate' | 'accurate';
 
 export type Summary = 'true' | 'false' | 'count' | 'data' | 'text';
 

@@ -8,7 +8,16 @@ import { errors } from '../outcomes';
 import { decodeCursor } from './cursor';
 import { conditionOf } from './parse-condition';
 import { lookupParam, UnknownParamError } from './parse-params';
-import { parseCount, parseElements, parseInclude, parseSort, parseSummary, parseTotal, type Summary } from './parse-result';
+import {
+  parseCount,
+  parseElements,
+  parseInclude,
+  parseSort,
+  parseSummary,
+  parseTotal,
+  type Summary,
+  type TotalMode,
+} from './parse-result';
 import type { Condition, Cursor, IncludeSpec, SearchPlan, SortKey } from './plan';
 
 export { decodeCursor, encodeCursor } from './cursor';
@@ -41,6 +50,13 @@ export interface ParsedSearch {
 }
 
 export const DEFAULT_MAX_INCLUDES = 1000;
+
+/**
+ * Without `_total=accurate`, matches are counted up to this many; beyond it
+ * the Bundle has no total. Counting every match of a broad search costs
+ * several times the page itself, and few clients need more than "over 1,000".
+ */
+export const DEFAULT_TOTAL_LIMIT = 1000;
 
 /**
  * Bounds on the size of one search, well above what any real client sends:
@@ -105,8 +121,9 @@ const byNameThenValue = (a: [string, string], b: [string, string]) =>
  * - Unknown parameters: 400, or ignored and listed in `ignored` when `lenient`.
  *   Every other problem (unknown modifier, bad prefix, malformed value, chain
  *   on a non-reference) is a 400 naming the parameter, lenient or not.
- * - `_total` defaults to counting (`accurate`): a Bundle.total is what most
- *   clients show, and the stores count from the indexes.
+ * - `_total`: `accurate` counts every match; absent or `estimate` counts up to
+ *   DEFAULT_TOTAL_LIMIT and leaves the total out beyond; `none` never counts.
+ *   `_summary=count` always counts exactly.
  * - `_format` / `_pretty` are accepted and ignored (HTTP concerns).
  * @see https://hl7.org/fhir/R4/search.html
  */
@@ -124,7 +141,7 @@ export function parseSearch(types: string[], params: [string, string][], options
   const includeSelf: [string, string][] = [];
   let count = Math.min(options.defaultCount, options.maxCount);
   let sort: SortKey[] = [];
-  let total = true;
+  let totalMode: TotalMode = 'estimate';
   let summary: Summary | undefined;
   let elements: string[] | undefined;
   let cursorRaw: string | undefined;
@@ -157,7 +174,7 @@ export function parseSearch(types: string[], params: [string, string][], options
         given._sort = value;
         break;
       case '_total':
-        total = parseTotal(value);
+        totalMode = parseTotal(value);
         given._total = value;
         break;
       case '_summary':
@@ -201,7 +218,7 @@ export function parseSearch(types: string[], params: [string, string][], options
   if (summary === 'count') {
     // Only the number of matches is wanted.
     count = 0;
-    total = true;
+    totalMode = 'accurate';
   }
   const cursor = cursorRaw === undefined ? undefined : checkCursor(types, sort, decodeCursor(cursorRaw));
 
@@ -220,7 +237,8 @@ export function parseSearch(types: string[], params: [string, string][], options
     where,
     sort,
     count,
-    total,
+    total: totalMode !== 'none',
+    ...(totalMode === 'estimate' ? { totalLimit: DEFAULT_TOTAL_LIMIT } : {}),
     include,
     revinclude,
     maxIncludes: options.maxIncludes ?? DEFAULT_MAX_INCLUDES,

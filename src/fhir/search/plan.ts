@@ -25,6 +25,11 @@ export interface SearchPlan {
   cursor?: Cursor;
   /** Compute the number of matches (ignoring cursor and count). */
   total: boolean;
+  /**
+   * With `total`: count at most this many matches; when there are more, the
+   * page has no total (FHIR lets a server omit it). Absent: count them all.
+   */
+  totalLimit?: number;
   /** `_include` specs, applied to the page's matches (and, with iterate, to what they include). */
   include: IncludeSpec[];
   /** `_revinclude` specs, same rules. */

@@ -60,14 +60,15 @@ export class QueryRunner {
     return out;
   }
 
-  async count(filter: Filter): Promise<number> {
+  /** Documents matching `filter`, counting no further than `limit` when given. */
+  async count(filter: Filter, limit?: number): Promise<number> {
     if (this.native) {
-      return this.resources.countDocuments(filter);
+      return this.resources.countDocuments(filter, limit === undefined ? {} : { limit });
     }
     let n = 0;
     for await (const doc of this.resources.find(relax(filter), { projection: { res: 0 } })) {
-      if (matches(filter, doc)) {
-        n++;
+      if (matches(filter, doc) && ++n === limit) {
+        break;
       }
     }
     return n;

@@ -26,7 +26,9 @@ export async function searchMongo(runner: QueryRunner, plan: SearchPlan, cap = S
   const filter = await compileWhere(plan.types, plan.where, resolver);
   const page: SearchPage = { matches: [], included: [], includesTruncated: false };
   if (plan.total) {
-    page.total = await runner.count(filter);
+    const n = await runner.count(filter, plan.totalLimit === undefined ? undefined : plan.totalLimit + 1);
+    // Beyond the limit the total is omitted (see SearchPlan.totalLimit).
+    page.total = plan.totalLimit !== undefined && n > plan.totalLimit ? undefined : n;
   }
   if (plan.count <= 0) {
     return page;

@@ -38,8 +38,7 @@ export async function searchSqlite(store: SqliteStore, plan: SearchPlan): Promis
   const base = compiler.resources(scope, plan.where, 'scan').sql;
   const page: SearchPage = { matches: [], included: [], includesTruncated: false };
   if (plan.total) {
-    const st = store.statement(concat(['SELECT COUNT(*) AS n FROM resource r WHERE', base]).sql);
-    page.total = (st.get(...base.args) as { n: number }).n;
+    page.total = countMatches(store, base, plan.totalLimit);
   }
   if (plan.count <= 0) {
     return page;
@@ -138,4 +137,18 @@ function loadVersions(store: SqliteStore, rows: readonly FoundRow[]): Map<number
     });
   }
   return out;
+}
+
+/**
+ * The number of matches, or undefined when `limit` is set and there are more:
+ * counting stops at limit + 1 rows instead of visiting every match.
+ */
+function countMatches(store: SqliteStore, base: Frag, limit: number | undefined): number | undefined {
+  if (limit === undefined) {
+    const st = store.statement(concat(['SELECT COUNT(*) AS n FROM resource r WHERE', base]).sql);
+    return (st.get(...base.args) as { n: number }).n;
+  }
+  const st = store.statement(concat(['SELECT COUNT(*) AS n FROM (SELECT 1 FROM resource r WHERE', base, 'LIMIT ?)']).sql);
+  const n = (st.get(...base.args, limit + 1) as { n: number }).n;
+  return n > limit ? undefined : n;
 }
