@@ -114,3 +114,25 @@ export interface HistoryPage {
 export function historyKey(v: Pick<VersionRecord, 'lastUpdated' | 'type' | 'id' | 'versionId'>): string {
   return `${v.lastUpdated}|${v.type}|${v.id}|${String(v.versionId).padStart(10, '0')}`;
 }
+
+/**
+ * Assembles a history page from the rows an adapter read for `q`: at most
+ * `q.count + 1` rows in reading order (newest first, or oldest first when
+ * the cursor asks for newer rows). The extra row only says that more exist.
+ * Both adapters use this, so their pages and flags agree.
+ */
+export function historyPage(rows: VersionRecord[], q: HistoryQuery, total: number): HistoryPage {
+  const newer = q.cursor?.direction === 'newer';
+  const more = rows.length > q.count;
+  const entries = rows.slice(0, q.count);
+  if (newer) {
+    entries.reverse();
+  }
+  return {
+    entries,
+    total,
+    // Reading newer rows from a cursor: the cursor's row itself is older.
+    hasOlder: newer ? true : more,
+    hasNewer: newer ? more : q.cursor !== undefined,
+  };
+}

@@ -1,5 +1,5 @@
 import type { Collection, Filter } from 'mongodb';
-import type { HistoryPage, HistoryQuery } from '../port';
+import { historyPage, type HistoryPage, type HistoryQuery } from '../port';
 import { RECORD_PROJECTION, toRecord, type VersionDoc } from './documents';
 
 /**
@@ -39,15 +39,5 @@ export async function readHistory(versions: Collection<VersionDoc>, q: HistoryQu
     .sort({ hkey: newer ? 1 : -1 })
     .limit(q.count + 1)
     .toArray();
-  const more = docs.length > q.count;
-  const entries = docs.slice(0, q.count).map(toRecord);
-  if (newer) {
-    entries.reverse();
-  }
-  return {
-    entries,
-    total,
-    hasOlder: newer ? true : more,
-    hasNewer: newer ? more : q.cursor !== undefined,
-  };
+  return historyPage(docs.map(toRecord), q, total);
 }

@@ -1,5 +1,6 @@
 import type { Cursor, SearchPage, SearchPlan } from '../../fhir/search/plan';
-import type { VersionRecord, WriteMethod } from '../port';
+import type { VersionRecord } from '../port';
+import { toRecord, VERSION_COLUMNS, type VersionRow } from './rows';
 import { findIncludes, type FoundRow } from './search-include';
 import { keyset, orderBy, ordering, type Ordering } from './search-order';
 import { and, concat, type Frag } from './search-sql';
@@ -9,17 +10,6 @@ import type { SqliteStore } from './sqlite-store';
 
 /** A page row: the resource and its values for each plan sort key (`k0`, `k1`, ...). */
 type PageRow = FoundRow & Record<string, string | number | null>;
-
-interface VersionRow {
-  vrow: number;
-  type: string;
-  id: string;
-  version: number;
-  last_updated: string;
-  method: string;
-  deleted: number;
-  json: string | null;
-}
 
 /**
  * Compiles a SearchPlan to SQL over the index tables and runs it:
@@ -119,22 +109,13 @@ function exists(store: SqliteStore, base: Frag, order: Ordering, c: Cursor): boo
   return store.statement(q.sql).get(...q.args) !== undefined;
 }
 
-const VERSIONS_SQL = `SELECT vrow, type, id, version, last_updated, method, deleted, json
-  FROM version WHERE vrow IN (SELECT value FROM json_each(?))`;
+const VERSIONS_SQL = `SELECT v.vrow, ${VERSION_COLUMNS} FROM version v WHERE v.vrow IN (SELECT value FROM json_each(?))`;
 
 function loadVersions(store: SqliteStore, rows: readonly FoundRow[]): Map<number, VersionRecord> {
   const out = new Map<number, VersionRecord>();
   if (rows.length === 0) return out;
-  for (const v of store.statement(VERSIONS_SQL).all(JSON.stringify(rows.map((r) => r.vrow))) as VersionRow[]) {
-    out.set(v.vrow, {
-      type: v.type,
-      id: v.id,
-      versionId: v.version,
-      lastUpdated: v.last_updated,
-      method: v.method as WriteMethod,
-      deleted: v.deleted === 1,
-      json: v.json,
-    });
+  for (const v of store.statement(VERSIONS_SQL).all(JSON.stringify(rows.map((r) => r.vrow))) as (VersionRow & { vrow: number })[]) {
+    out.set(v.vrow, toRecord(v));
   }
   return out;
 }

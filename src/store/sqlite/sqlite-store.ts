@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
 import {
   historyKey,
+  historyPage,
   VersionConflict,
   type HistoryPage,
   type HistoryQuery,
@@ -13,6 +14,7 @@ import {
   type WriteMethod,
 } from '../port';
 import { IndexRows } from './index-rows';
+import { toRecord, VERSION_COLUMNS, type VersionRow } from './rows';
 import { SCHEMA } from './schema';
 import { searchSqlite } from './search';
 
@@ -23,15 +25,6 @@ export interface SqliteOptions {
   fileName?: string;
 }
 
-interface VersionRow {
-  type: string;
-  id: string;
-  version: number;
-  last_updated: string;
-  method: string;
-  deleted: number;
-  json: string | null;
-}
 
 interface Pending {
   write: VersionWrite;
@@ -39,19 +32,7 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-const VERSION_COLUMNS = 'v.type, v.id, v.version, v.last_updated, v.method, v.deleted, v.json';
 
-function toRecord(row: VersionRow): VersionRecord {
-  return {
-    type: row.type,
-    id: row.id,
-    versionId: row.version,
-    lastUpdated: row.last_updated,
-    method: row.method as WriteMethod,
-    deleted: row.deleted === 1,
-    json: row.json,
-  };
-}
 
 /**
  * The embedded default store: one SQLite file in DATA_DIR, WAL journal,
@@ -270,17 +251,7 @@ export class SqliteStore implements ResourceStore {
     const sql = `SELECT ${VERSION_COLUMNS} FROM version v ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
       ORDER BY v.hkey ${newer ? 'ASC' : 'DESC'} LIMIT ?`;
     const rows = this.statement(sql).all(...pageArgs, q.count + 1) as VersionRow[];
-    const more = rows.length > q.count;
-    const entries = rows.slice(0, q.count).map(toRecord);
-    if (newer) {
-      entries.reverse();
-    }
-    return {
-      entries,
-      total,
-      hasOlder: newer ? true : more,
-      hasNewer: newer ? more : q.cursor !== undefined,
-    };
+    return historyPage(rows.map(toRecord), q, total);
   }
 
   async search(plan: SearchPlan): Promise<SearchPage> {
