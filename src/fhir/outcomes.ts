@@ -12,6 +12,8 @@ export class FhirError extends OperationOutcomeError {
   constructor(
     readonly status: number,
     outcome: OperationOutcome,
+    /** Response headers the refusal calls for (e.g. Retry-After). */
+    readonly headers: Readonly<Record<string, string>> = {},
   ) {
     super(outcome);
     this.name = 'FhirError';
@@ -63,6 +65,9 @@ export const errors = {
   multipleMatches: (text: string) => fail(412, 'multiple-matches', text),
   payloadTooLarge: (text: string) => fail(413, 'too-costly', text),
   unsupportedMediaType: (text: string) => fail(415, 'not-supported', text),
+  /** The database is momentarily unavailable; nothing was written. */
+  unavailable: () =>
+    new FhirError(503, outcome(issue('transient', 'The service is momentarily unavailable; retry shortly')), { 'Retry-After': '1' }),
   /** A failure of ours. The message is generic on purpose: details go to the log, never to the client. */
   internal: () => fail(500, 'exception', 'Internal server error'),
 } as const;

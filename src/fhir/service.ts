@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
-import type { ResourceStore, VersionRecord } from '../store/port';
+import { StoreUnavailable, type ResourceStore, type VersionRecord } from '../store/port';
 import type { RequestContext } from './context';
 import { isStoredResourceType, loadDefinitions } from './definitions';
 import { historyBundleJson, parseHistoryParams, type PageLimits } from './history';
@@ -51,7 +51,12 @@ export class FhirService {
    * of the interaction are to be added here, and only here.
    */
   private async perform<T>(_ctx: RequestContext, _interaction: Interaction, run: () => Promise<T>): Promise<T> {
-    return run();
+    try {
+      return await run();
+    } catch (err) {
+      // The database's momentary refusal is the client's "retry", not a bug.
+      throw err instanceof StoreUnavailable ? errors.unavailable() : err;
+    }
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#read */

@@ -41,6 +41,9 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
+    for (const [name, value] of Object.entries(fhir.headers)) {
+      res.setHeader(name, value);
+    }
     try {
       sendOutcome(req, res, fhir.status, fhir.outcome);
     } catch {

@@ -81,6 +81,18 @@ export class VersionConflict extends Error {
 }
 
 /**
+ * Thrown when the database is momentarily unable to serve (connection lost,
+ * no primary, locked by another writer): nothing was written. The HTTP layer
+ * answers 503 with Retry-After, so clients retry instead of seeing a bug.
+ */
+export class StoreUnavailable extends Error {
+  constructor(readonly reason: string) {
+    super(`Store unavailable: ${reason}`);
+    this.name = 'StoreUnavailable';
+  }
+}
+
+/**
  * A history query: system (no type), type (no id) or instance level.
  * @see https://hl7.org/fhir/R4/http.html#history
  */

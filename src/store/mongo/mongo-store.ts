@@ -6,6 +6,7 @@ import { readHistory } from './history';
 import { ensureIndexes, RESOURCES, VERSIONS } from './indexes';
 import { QueryRunner } from './runner';
 import { searchMongo } from './search';
+import { guarded } from './transient';
 import { VersionLog } from './versions';
 
 /** How to reach the database, and adapter tuning. @see https://hl7.org/fhir/R4/search.html */
@@ -136,42 +137,48 @@ export class MongoStore implements ResourceStore {
     await db.dropDatabase();
   }
 
-  async readCurrent(type: string, id: string): Promise<VersionRecord | undefined> {
-    const doc = await this.ready().log.newest(type, id);
-    return doc ? toRecord(doc) : undefined;
+  // Every operation below goes through `guarded`: a transient database error
+  // becomes StoreUnavailable (503, retry), anything else stays a bug (500).
+
+  readCurrent(type: string, id: string): Promise<VersionRecord | undefined> {
+    return guarded(async () => {
+      const doc = await this.ready().log.newest(type, id);
+      return doc ? toRecord(doc) : undefined;
+    });
   }
 
-  async readVersion(type: string, id: string, versionId: number): Promise<VersionRecord | undefined> {
-    const doc = await this.versions().findOne(
-      { _id: { $eq: versionKey(type, id, versionId) } },
-      { projection: RECORD_PROJECTION },
-    );
-    return doc ? toRecord(doc) : undefined;
+  readVersion(type: string, id: string, versionId: number): Promise<VersionRecord | undefined> {
+    return guarded(async () => {
+      const doc = await this.versions().findOne({ _id: { $eq: versionKey(type, id, versionId) } }, { projection: RECORD_PROJECTION });
+      return doc ? toRecord(doc) : undefined;
+    });
   }
 
-  async readMany(type: string, ids: readonly string[]): Promise<VersionRecord[]> {
+  readMany(type: string, ids: readonly string[]): Promise<VersionRecord[]> {
     if (ids.length === 0) {
-      return [];
+      return Promise.resolve([]);
     }
-    const docs = await this.resources()
-      .find(
-        { _id: { $in: ids.map((id) => resourceKey(type, String(id))) }, deleted: { $eq: false } },
-        { projection: RECORD_PROJECTION },
-      )
-      .toArray();
-    return docs.map(toRecord);
+    return guarded(async () => {
+      const docs = await this.resources()
+        .find(
+          { _id: { $in: ids.map((id) => resourceKey(type, String(id))) }, deleted: { $eq: false } },
+          { projection: RECORD_PROJECTION },
+        )
+        .toArray();
+      return docs.map(toRecord);
+    });
   }
 
   write(write: VersionWrite): Promise<void> {
-    return this.ready().log.write(write);
+    return guarded(() => this.ready().log.write(write));
   }
 
   history(query: HistoryQuery): Promise<HistoryPage> {
-    return readHistory(this.versions(), query);
+    return guarded(() => readHistory(this.versions(), query));
   }
 
   search(plan: SearchPlan): Promise<SearchPage> {
-    return searchMongo(this.ready().runner, plan, this.options.subqueryCap);
+    return guarded(() => searchMongo(this.ready().runner, plan, this.options.subqueryCap));
   }
 
   private ready() {

@@ -1,6 +1,7 @@
 import { MongoServerError, type Collection } from 'mongodb';
 import { VersionConflict, type VersionWrite } from '../port';
 import { toCurrentDoc, toVersionDoc, versionKey, type CurrentDoc, type VersionDoc } from './documents';
+import { isTransient } from './transient';
 
 /**
  * The write protocol of the MongoDB adapter: compare-and-set without
@@ -65,7 +66,28 @@ export class VersionLog {
       }
       throw err;
     }
-    await this.rollForward(doc);
+    await this.settleCommitted(doc);
+  }
+
+  /**
+   * The version is committed (its insert was the commit point): moving the
+   * current document forward is follow-up work that must not turn a durable
+   * write into a reported failure. A few quick retries; if the database still
+   * refuses, the `pending` marker stays and the next read or write of the
+   * resource (or the start-up sweep) finishes it.
+   */
+  private async settleCommitted(doc: VersionDoc): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.rollForward(doc);
+        return;
+      } catch (err) {
+        if (!isTransient(err) || attempt >= 2) {
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+      }
+    }
   }
 
   /**

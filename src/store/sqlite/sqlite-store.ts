@@ -5,6 +5,7 @@ import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
 import {
   historyKey,
   historyPage,
+  StoreUnavailable,
   VersionConflict,
   type HistoryPage,
   type HistoryQuery,
@@ -18,11 +19,19 @@ import { toRecord, VERSION_COLUMNS, type VersionRow } from './rows';
 import { SCHEMA } from './schema';
 import { searchSqlite } from './search';
 
+/** SQLITE_BUSY / SQLITE_LOCKED: another connection (another process on the same file) holds the lock past the busy timeout. */
+function busy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
 export interface SqliteOptions {
   /** Directory of the database file (created when missing). */
   dataDir: string;
   /** File name inside dataDir; `:memory:` for a throw-away database. */
   fileName?: string;
+  /** How long a write waits for a lock held by another process before giving up (503). Default 5 s. */
+  busyTimeoutMs?: number;
 }
 
 
@@ -59,7 +68,9 @@ export class SqliteStore implements ResourceStore {
     if (fileName !== ':memory:') {
       fs.mkdirSync(options.dataDir, { recursive: true });
     }
-    this.db = new Database(fileName === ':memory:' ? ':memory:' : path.join(options.dataDir, fileName));
+    this.db = new Database(fileName === ':memory:' ? ':memory:' : path.join(options.dataDir, fileName), {
+      timeout: options.busyTimeoutMs ?? 5000,
+    });
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('foreign_keys = OFF');
@@ -175,8 +186,10 @@ export class SqliteStore implements ResourceStore {
         }
       })();
     } catch (err) {
+      // The transaction rolled back: none of the batch was written.
+      const reason = busy(err) ? new StoreUnavailable('database locked by another process') : err;
       for (const p of batch) {
-        p.reject(err);
+        p.reject(reason);
       }
       return;
     }
