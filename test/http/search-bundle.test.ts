@@ -9,8 +9,9 @@
  */
 import type { Patient } from '@medplum/fhirtypes';
 import request from 'supertest';
-import { BASE_URL, FHIR_JSON, openTestApp, type TestApp } from '../support/app';
-import { generateDataset, loadDataset, PARALLEL_WRITES } from '../support/dataset';
+import { BASE_URL, FHIR_JSON } from '../support/app';
+import { generateDataset } from '../support/dataset';
+import { datasetApp } from '../support/dataset-app';
 import { allPages, localRef, refOf, refsOf, toUrl, type Page } from '../support/oracle';
 import { patient } from '../support/resources';
 import { STORES } from '../support/stores';
@@ -21,14 +22,7 @@ const paramsOf = (url: string) => [...new URL(url).searchParams.entries()].sort(
 
 describe.each(STORES)('searchset Bundle ($name)', (fixture) => {
   const ds = generateDataset({ seed: 77, patients: 8, practitioners: 3 });
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await openTestApp(fixture);
-    await loadDataset(t.app, ds, PARALLEL_WRITES[fixture.name]);
-  }, 120_000);
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = datasetApp(fixture, ds);
 
   const put = async (p: Patient) => {
     const res = await request(t.app).put(`/fhir/Patient/${p.id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(p));

@@ -7,8 +7,8 @@
  * @see https://hl7.org/fhir/R4/search.html#date
  */
 import type { Observation, Patient } from '@medplum/fhirtypes';
-import { openTestApp, type TestApp } from '../support/app';
-import { generateDataset, loadDataset, LOINC, PARALLEL_WRITES, PATIENTS_PER_ADAPTER, type Dataset } from '../support/dataset';
+import { generateDataset, LOINC, PATIENTS_PER_ADAPTER, type Dataset } from '../support/dataset';
+import { datasetApp } from '../support/dataset-app';
 import { dateMatches, dateRange, expectExactMatches, expectSortedMatches, fold, oracleCase as c, type Case } from '../support/oracle';
 import { STORES } from '../support/stores';
 
@@ -63,29 +63,21 @@ function cases(ds: Dataset): Case[] {
 
 describe.each(STORES)('date search on the French data set ($name)', (fixture) => {
   const ds = generateDataset({ patients: PATIENTS_PER_ADAPTER[fixture.name] });
-  let t: TestApp;
-  let lastUpdated: Map<string, string>;
-  const lu = (r: { resourceType: string; id?: string }) => Date.parse(lastUpdated.get(`${r.resourceType}/${r.id}`) as string);
-  beforeAll(async () => {
-    t = await openTestApp(fixture);
-    lastUpdated = await loadDataset(t.app, ds, PARALLEL_WRITES[fixture.name]);
-  }, 120_000);
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = datasetApp(fixture, ds);
+  const lu = (r: { resourceType: string; id?: string }) => Date.parse(t.lastUpdated.get(`${r.resourceType}/${r.id}`) as string);
 
   test.each(cases(ds))('$query', async (one) => {
     await expectExactMatches(t.app, one, fixture.name === 'sqlite');
   });
 
   test('_lastUpdated with ge and lt splits the data at one write instant', async () => {
-    const mid = lastUpdated.get(`Patient/${ds.patients[Math.floor(ds.patients.length / 2)].id}`) as string;
+    const mid = t.lastUpdated.get(`Patient/${ds.patients[Math.floor(ds.patients.length / 2)].id}`) as string;
     await expectExactMatches(t.app, c(`Patient?_lastUpdated=ge${mid}`, ds.patients, (p) => lu(p) >= Date.parse(mid)));
     await expectExactMatches(t.app, c(`Observation?_lastUpdated=lt${mid}&status=final`, ds.observations, (o) => lu(o) < Date.parse(mid) && o.status === 'final'), false);
     // Second precision covers the whole second: eq finds every write of that second, gt only later seconds.
     const second = `${mid.slice(0, 19)}Z`;
     for (const q of [second, `gt${second}`, `le${second}`]) {
-      await expectExactMatches(t.app, c(`Patient?_lastUpdated=${q}`, ds.patients, (p) => dateMatches(lastUpdated.get(`Patient/${p.id}`), q)), false);
+      await expectExactMatches(t.app, c(`Patient?_lastUpdated=${q}`, ds.patients, (p) => dateMatches(t.lastUpdated.get(`Patient/${p.id}`), q)), false);
     }
     // Day precision: everything was written today or earlier, nothing after tomorrow.
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);

@@ -7,8 +7,8 @@
  * @see https://hl7.org/fhir/R4/search.html#modifiers
  */
 import type { Address, Observation, Patient } from '@medplum/fhirtypes';
-import { openTestApp, type TestApp } from '../support/app';
-import { BP, CATEGORY, generateDataset, ICD10, INS, loadDataset, LOINC, PARALLEL_WRITES, PATIENTS_PER_ADAPTER, RPPS, SNOMED, TAGS, UCUM, type Dataset } from '../support/dataset';
+import { BP, CATEGORY, generateDataset, ICD10, INS, LOINC, PATIENTS_PER_ADAPTER, RPPS, SNOMED, TAGS, UCUM, type Dataset } from '../support/dataset';
+import { datasetApp } from '../support/dataset-app';
 import { contains, dateMatches, dateRange, expectExactMatches, localRef, oracleCase as c, quantityMatches, startsWith, tokenMatches, type Case } from '../support/oracle';
 import { STORES } from '../support/stores';
 
@@ -96,14 +96,7 @@ function effective(o: Observation): [number, number] | undefined {
 
 describe.each(STORES)('more search on the French data set ($name)', (fixture) => {
   const ds = generateDataset({ patients: PATIENTS_PER_ADAPTER[fixture.name] });
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await openTestApp(fixture);
-    await loadDataset(t.app, ds, PARALLEL_WRITES[fixture.name]);
-  }, 120_000);
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = datasetApp(fixture, ds);
 
   test.each(cases(ds))('$query', async (one) => {
     await expectExactMatches(t.app, one, fixture.name === 'sqlite');

@@ -8,8 +8,9 @@
  */
 import type { DiagnosticReport, Observation, Patient, Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
-import { BASE_URL, openTestApp, type TestApp } from '../support/app';
-import { BP, generateDataset, loadDataset, LOINC, PARALLEL_WRITES, PATIENTS_PER_ADAPTER } from '../support/dataset';
+import { BASE_URL } from '../support/app';
+import { BP, generateDataset, LOINC, PATIENTS_PER_ADAPTER } from '../support/dataset';
+import { datasetApp } from '../support/dataset-app';
 import { allPages, dateMatches, dateRange, expectExactMatches, expectSortedMatches, fold, localRef, oracleCase as c, refOf, refsOf, startsWith, toUrl } from '../support/oracle';
 import { STORES } from '../support/stores';
 
@@ -20,14 +21,7 @@ describe.each(STORES)('search result parameters on the French data set ($name)',
   const ds = generateDataset({ patients: PATIENTS_PER_ADAPTER[fixture.name] });
   const all: Resource[] = [...ds.practitioners, ...ds.patients, ...ds.observations, ...ds.conditions, ...ds.reports, ...ds.documents];
   const byRef = new Map(all.map((r) => [refOf(r), r]));
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await openTestApp(fixture);
-    await loadDataset(t.app, ds, PARALLEL_WRITES[fixture.name]);
-  }, 120_000);
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = datasetApp(fixture, ds);
 
   /**
    * One page holding every match: the matches are exactly `matches`, the

@@ -6,10 +6,11 @@
  * generated resources. Dates and result parameters: search-dataset-*.test.ts.
  */
 import type { Observation, Patient } from '@medplum/fhirtypes';
-import { BASE_URL, openTestApp, type TestApp } from '../support/app';
+import { BASE_URL } from '../support/app';
 import {
-  BP, CONFIDENTIALITY, generateDataset, INS, IPP, loadDataset, LOINC, PARALLEL_WRITES, PATIENTS_PER_ADAPTER, RPPS, SNOMED, TAGS, TRE_A07, UCUM, type Dataset,
+  BP, CONFIDENTIALITY, generateDataset, INS, IPP, LOINC, PATIENTS_PER_ADAPTER, RPPS, SNOMED, TAGS, TRE_A07, UCUM, type Dataset,
 } from '../support/dataset';
+import { datasetApp } from '../support/dataset-app';
 import { contains, expectExactMatches, localRef, numberMatches, oracleCase as c, quantityMatches, startsWith, tokenMatches, type Case } from '../support/oracle';
 import { STORES } from '../support/stores';
 
@@ -119,14 +120,7 @@ function cases(ds: Dataset): Case[] {
 
 describe.each(STORES)('search on the French data set, exact result sets ($name)', (fixture) => {
   const ds = generateDataset({ patients: PATIENTS_PER_ADAPTER[fixture.name] });
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await openTestApp(fixture);
-    await loadDataset(t.app, ds, PARALLEL_WRITES[fixture.name]);
-  }, 120_000);
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = datasetApp(fixture, ds);
 
   test.each(cases(ds))('$query', async (one) => {
     await expectExactMatches(t.app, one, fixture.name === 'sqlite');
