@@ -38,7 +38,7 @@ export async function searchSqlite(store: SqliteStore, plan: SearchPlan): Promis
   const pageBase = broadDriver(store, compiler, plan) ? compiler.resources(scope, plan.where, 'ordered').sql : base;
   const { rows, next, prev } = readPage(store, plan, pageBase, order);
   const wanted = plan.include.length + plan.revinclude.length > 0;
-  const includes = wanted ? findIncludes(store, plan, rows) : { rows: [], truncated: false };
+  const includes = wanted ? await findIncludes(store, plan, rows) : { rows: [], truncated: false };
   const versions = loadVersions(store, [...rows, ...includes.rows]);
   page.matches = rows.map((r) => versions.get(r.vrow) as VersionRecord);
   page.included = includes.rows.map((r) => versions.get(r.vrow) as VersionRecord);
