@@ -3,8 +3,7 @@ import { indexSearchParameter } from '@medplum/core';
 import type { Resource, SearchParameter } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../../src/fhir/definitions';
 import { createIndexer, type Indexer } from '../../src/fhir/search/extract';
-import { normalizeText } from '../../src/fhir/search/extract-text';
-import { type IndexEntry, normalizeString } from '../../src/fhir/search/index-entry';
+import type { IndexEntry } from '../../src/fhir/search/index-entry';
 
 const REF = '/work/shared/reference';
 const read = <T>(path: string): T => JSON.parse(readFileSync(`${REF}/${path}`, 'utf8')) as T;
@@ -111,25 +110,5 @@ describe('what is extracted, and what is not', () => {
       { kind: 'date', param: 'timestamp', low: Date.UTC(2024, 2, 1, 10), high: Date.UTC(2024, 2, 1, 10, 0, 1) - 1 },
       { kind: 'token', param: 'type', system: 'http://hl7.org/fhir/bundle-type', code: 'document', text: null },
     ]);
-  });
-});
-
-describe('normalizeText is normalizeString, only faster', () => {
-  const samples = [
-    'Durand',
-    'LEFÈVRE',
-    '  Élodie   Anne ',
-    'tab\there',
-    'Ǆemal İstanbul ß Œuvre',
-    'Compte rendu d’hospitalisation',
-    '',
-    ' ',
-    'a  b',
-    'ÀÉÎÕÜ àéîõü ÇçÑñ',
-    '\u00a0nbsp\u00a0',
-    'ΣΊΣΥΦΟΣ',
-  ];
-  test.each(samples)('%j', (s) => {
-    expect(normalizeText(s)).toBe(normalizeString(s));
   });
 });

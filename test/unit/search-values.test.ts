@@ -1,3 +1,4 @@
+import { normalizeString } from '../../src/fhir/search/index-entry';
 import { dateRange, normalizeReference } from '../../src/fhir/search/values';
 
 const iso = (v: string) => {
@@ -49,5 +50,33 @@ describe('normalizeReference', () => {
   test('contained and conditional references are not indexable', () => {
     expect(normalizeReference('#c1', base)).toBeUndefined();
     expect(normalizeReference('Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|123', base)).toBeUndefined();
+  });
+});
+
+/** The normalization by its definition, without shortcuts or memo. */
+const fullNormalization = (s: string) => s.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/\s+/g, ' ').trim();
+
+describe('normalizeString: the ASCII shortcut and the memo give exactly the full normalization', () => {
+  const samples = [
+    'Durand',
+    'LEFÈVRE',
+    '  Élodie   Anne ',
+    'tab\there',
+    'Ǆemal İstanbul ß Œuvre',
+    'Compte rendu d’hospitalisation',
+    '',
+    ' ',
+    'a  b',
+    'ÀÉÎÕÜ àéîõü ÇçÑñ',
+    '\u00a0nbsp\u00a0',
+    'ΣΊΣΥΦΟΣ',
+  ];
+  test.each(samples)('%j', (s) => {
+    expect(normalizeString(s)).toBe(fullNormalization(s));
+    expect(normalizeString(s)).toBe(fullNormalization(s)); // again, from the memo
+  });
+
+  test('accents and case fold: Élodie finds elodie', () => {
+    expect(normalizeString('  Élodie   LEFÈVRE ')).toBe('elodie lefevre');
   });
 });

@@ -1,6 +1,5 @@
 import type { IndexEntry, TokenEntry } from './index-entry';
-import { MAX_DATE, MIN_DATE } from './index-entry';
-import { normalizeText } from './extract-text';
+import { MAX_DATE, MIN_DATE, normalizeString } from './index-entry';
 import type { PathValue } from './extract-path';
 import { dateRange, normalizeReference } from './values';
 
@@ -23,7 +22,7 @@ const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : x === undefined 
 
 const text = (x: unknown): string | null => {
   const s = str(x);
-  return s === null ? null : normalizeText(s);
+  return s === null ? null : normalizeString(s);
 };
 
 /** Primitive types whose JSON value is a string. */
@@ -102,7 +101,7 @@ const toToken: Converter = (param, v, out) => {
 
 function pushString(param: string, x: unknown, out: ScalarEntry[]): void {
   if (typeof x !== 'string') return;
-  const value = normalizeText(x);
+  const value = normalizeString(x);
   if (value !== '') out.push({ kind: 'string', param, value, exact: x });
 }
 

@@ -142,12 +142,41 @@ export type EntryField = (typeof ENTRY_FIELDS)[ScalarEntryKind][number];
 export const MIN_DATE = -8.64e15;
 export const MAX_DATE = 8.64e15;
 
+/** Printable ASCII words separated by single spaces: nothing to do but lower-case. */
+const PLAIN_ASCII = /^[\x21-\x7e]+(?: [\x21-\x7e]+)*$/;
+/**
+ * Recent results for other text. Displays and names repeat across resources
+ * and parameters, and Unicode decomposition is most of the cost. Cleared when
+ * full, so memory stays bounded.
+ */
+const normalized = new Map<string, string>();
+const MEMO_MAX = 4096;
+const MEMO_MAX_LENGTH = 256;
+
 /**
  * The string normalization every string entry and string search value goes
  * through: accent-free, lower case, whitespace collapsed, so that `Élodie`
- * matches `elodie`.
+ * matches `elodie`. It runs for every indexed string of every write, so plain
+ * ASCII (most codes and many names) takes a shortcut and the rest is memoized;
+ * both give exactly the full normalization.
  */
 export function normalizeString(s: string): string {
+  if (PLAIN_ASCII.test(s)) {
+    return s.toLowerCase();
+  }
+  if (s.length > MEMO_MAX_LENGTH) {
+    return fullNormalization(s);
+  }
+  let n = normalized.get(s);
+  if (n === undefined) {
+    n = fullNormalization(s);
+    if (normalized.size >= MEMO_MAX) normalized.clear();
+    normalized.set(s, n);
+  }
+  return n;
+}
+
+function fullNormalization(s: string): string {
   return s
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
