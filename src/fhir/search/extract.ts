@@ -5,6 +5,7 @@ import { compileExpression, type CompiledPath, type PathValue } from './extract-
 import { accepts, type Converter, converterFor, type ScalarEntry, type ScalarParamType } from './extract-values';
 import { appendUnique } from './extract-dedupe';
 import type { CompositeEntry, IndexEntry } from './index-entry';
+import { isImplemented } from './parse-params';
 
 /**
  * Extracts the search index entries of a resource, at write time.
@@ -20,11 +21,12 @@ export interface Indexer {
 
 /**
  * Parameters the stores answer from their own columns (`_id`,
- * `_lastUpdated`) and Medplum's non-R4 `_compartment` (meta.compartment).
+ * `_lastUpdated`). Every other parameter the server implements
+ * (parse-params.ts `isImplemented`, also what the CapabilityStatement lists)
+ * is extracted; so not `special` ones (Location `near`), those without an
+ * expression (`_text`, `_content`...), nor Medplum's non-R4 `_compartment`.
  *
  * Also not extracted:
- * - parameters of type `special` (Location `near`) and those without an
- *   expression (`_text`, `_content`, `_query`, `_list`...);
  * - values a parameter type cannot represent: SampledData (value-quantity),
  *   Age / Range / string for date parameters (Procedure performed[x]), an
  *   Attachment as a reference (Consent source-reference), a whole resource
@@ -36,7 +38,7 @@ export interface Indexer {
  *   `%resource` component is not evaluated.
  * @see https://hl7.org/fhir/R4/search.html#all
  */
-export const NOT_EXTRACTED = new Set(['_id', '_lastUpdated', '_compartment']);
+export const NOT_EXTRACTED = new Set(['_id', '_lastUpdated']);
 
 /** Maximum composite entries per element: a product of repeating components must not explode. */
 const MAX_COMBINATIONS = 64;
@@ -133,7 +135,7 @@ function buildPlan(type: string, baseUrl: string, byUrl: Map<string, SearchParam
   const params = getSearchParameters(type) ?? pick(getSearchParameters('Resource'), RESOURCE_LEVEL);
   const plan: TypePlan = { scalars: [], composites: [] };
   for (const sp of Object.values(params ?? {})) {
-    if (NOT_EXTRACTED.has(sp.code) || !sp.expression) {
+    if (NOT_EXTRACTED.has(sp.code) || !isImplemented(sp) || !sp.expression) {
       continue;
     }
     try {
