@@ -83,3 +83,24 @@ export function withQuery(base: string, params: readonly (readonly [string, stri
   const q = queryString(params);
   return q ? `${base}?${q}` : base;
 }
+
+/**
+ * The `self`, `next` and `previous` links of a page: `self` echoes the
+ * parameters used; the others add the opaque `_cursor` of the neighbouring
+ * page when there is one.
+ * @see https://hl7.org/fhir/R4/http.html#paging
+ */
+export function pageLinks(
+  self: string,
+  params: readonly (readonly [string, string])[],
+  cursors: { next?: string; previous?: string },
+): BundleLink[] {
+  const link: BundleLink[] = [{ relation: 'self', url: withQuery(self, params) }];
+  for (const relation of ['next', 'previous'] as const) {
+    const cursor = cursors[relation];
+    if (cursor !== undefined) {
+      link.push({ relation, url: withQuery(self, [...params, ['_cursor', cursor]]) });
+    }
+  }
+  return link;
+}

@@ -1,5 +1,5 @@
 import { historyKey, type HistoryPage, type HistoryQuery } from '../store/port';
-import { bundleJson, historyEntry, withQuery } from './bundles';
+import { bundleJson, historyEntry, pageLinks } from './bundles';
 import { errors } from './outcomes';
 import { dateRange } from './search/values';
 
@@ -84,17 +84,11 @@ function decodeHistoryCursor(token: string): HistoryQuery['cursor'] {
  * the request path below the base, e.g. `Patient/1/_history`.
  */
 export function historyBundleJson(baseUrl: string, path: string, params: HistoryParams, page: HistoryPage): string {
-  const self = `${baseUrl}/${path}`;
-  const link = [{ relation: 'self', url: withQuery(self, params.selfParams) }];
   const n = page.entries.length;
-  if (n > 0 && page.hasOlder) {
-    const cursor = encodeHistoryCursor(historyKey(page.entries[n - 1]), 'older');
-    link.push({ relation: 'next', url: withQuery(self, [...params.selfParams, ['_cursor', cursor]]) });
-  }
-  if (n > 0 && page.hasNewer) {
-    const cursor = encodeHistoryCursor(historyKey(page.entries[0]), 'newer');
-    link.push({ relation: 'previous', url: withQuery(self, [...params.selfParams, ['_cursor', cursor]]) });
-  }
+  const link = pageLinks(`${baseUrl}/${path}`, params.selfParams, {
+    next: n > 0 && page.hasOlder ? encodeHistoryCursor(historyKey(page.entries[n - 1]), 'older') : undefined,
+    previous: n > 0 && page.hasNewer ? encodeHistoryCursor(historyKey(page.entries[0]), 'newer') : undefined,
+  });
   return bundleJson(
     { type: 'history', total: page.total, link },
     page.entries.map((v) => historyEntry(baseUrl, v)),

@@ -22,9 +22,14 @@ export class FhirError extends OperationOutcomeError {
 
 type IssueCode = OperationOutcomeIssue['code'];
 
-/** One error issue; `expression` says where (FHIRPath), when known. */
-export function issue(code: IssueCode, text: string, expression?: string | string[]): OperationOutcomeIssue {
-  const out: OperationOutcomeIssue = { severity: 'error', code, details: { text } };
+/** One issue (an error unless said otherwise); `expression` says where (FHIRPath), when known. */
+export function issue(
+  code: IssueCode,
+  text: string,
+  expression?: string | string[],
+  severity: OperationOutcomeIssue['severity'] = 'error',
+): OperationOutcomeIssue {
+  const out: OperationOutcomeIssue = { severity, code, details: { text } };
   if (expression !== undefined) {
     out.expression = Array.isArray(expression) ? expression : [expression];
   }

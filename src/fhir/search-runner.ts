@@ -1,5 +1,5 @@
 import type { ResourceStore, VersionRecord } from '../store/port';
-import { bundleJson, outcomeEntry, withQuery, type RawEntry } from './bundles';
+import { bundleJson, outcomeEntry, pageLinks, type RawEntry } from './bundles';
 import type { PageLimits } from './history';
 import { issue, outcome } from './outcomes';
 import { encodeCursor, parseSearch, type ParsedSearch } from './search/parse';
@@ -47,26 +47,22 @@ export class SearchRunner {
       resource: subset ? subsetJson(v.json as string, subset) : (v.json as string),
       rest: { search: { mode } },
     });
-    const entries: RawEntry[] = parsed.summary === 'count' ? [] : [...page.matches.map(entry('match')), ...page.included.map(entry('include'))];
+    // With _summary=count the plan asks for no rows, so there are no entries.
+    const entries: RawEntry[] = [...page.matches.map(entry('match')), ...page.included.map(entry('include'))];
     const notes = [];
     if (parsed.ignored.length > 0) {
-      notes.push(issue('not-supported', `Unknown search parameters ignored: ${parsed.ignored.join(', ')}`));
+      notes.push(issue('not-supported', `Unknown search parameters ignored: ${parsed.ignored.join(', ')}`, undefined, 'warning'));
     }
     if (page.includesTruncated) {
-      notes.push(issue('too-costly', `Only the first ${parsed.plan.maxIncludes} included resources are returned`));
+      notes.push(issue('too-costly', `Only the first ${parsed.plan.maxIncludes} included resources are returned`, undefined, 'warning'));
     }
     if (notes.length > 0) {
-      entries.push(outcomeEntry(outcome(...notes.map((n) => ({ ...n, severity: 'warning' as const })))));
+      entries.push(outcomeEntry(outcome(...notes)));
     }
-
-    const self = `${opts.baseUrl}${opts.path ? `/${opts.path}` : ''}`;
-    const link = [{ relation: 'self', url: withQuery(self, selfParams) }];
-    if (page.next) {
-      link.push({ relation: 'next', url: withQuery(self, [...selfParams, ['_cursor', encodeCursor(page.next)]]) });
-    }
-    if (page.prev) {
-      link.push({ relation: 'previous', url: withQuery(self, [...selfParams, ['_cursor', encodeCursor(page.prev)]]) });
-    }
+    const link = pageLinks(`${opts.baseUrl}${opts.path ? `/${opts.path}` : ''}`, selfParams, {
+      next: page.next && encodeCursor(page.next),
+      previous: page.prev && encodeCursor(page.prev),
+    });
     return bundleJson({ type: 'searchset', total: page.total, link }, entries);
   }
 
