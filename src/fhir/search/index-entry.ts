@@ -18,8 +18,6 @@ export type IndexEntry =
   | UriEntry
   | CompositeEntry;
 
-export type EntryKind = IndexEntry['kind'];
-
 interface EntryBase {
   /** The search parameter code, e.g. `identifier`, `family`, `_tag`. */
   param: string;
