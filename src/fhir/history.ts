@@ -2,6 +2,7 @@ import { historyKey, type HistoryPage, type HistoryQuery } from '../store/port';
 import { bundleJson, historyEntry, pageLinks } from './bundles';
 import { errors } from './outcomes';
 import { dateRange } from './search/values';
+import { FORMAT_PARAMETERS } from './format-params';
 
 /** Paging limits for history, from configuration. */
 export interface PageLimits {
@@ -17,8 +18,6 @@ export interface HistoryParams {
   /** The parameters echoed in the `self` link (without the cursor). */
   selfParams: [string, string][];
 }
-
-const IGNORED = new Set(['_format', '_pretty']);
 
 /**
  * Reads `_count`, `_since` and the paging cursor of a history request.
@@ -55,7 +54,7 @@ export function parseHistoryParams(params: readonly [string, string][], limits: 
       case '_list':
         throw errors.badRequest(`History parameter ${name} is not supported by this server`, name);
       default:
-        if (!IGNORED.has(name) && !lenient) {
+        if (!FORMAT_PARAMETERS.has(name) && !lenient) {
           throw errors.badRequest(`Unknown history parameter "${name}"`, name);
         }
     }

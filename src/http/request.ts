@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import type { RequestContext } from '../fhir/context';
 import { isStoredResourceType } from '../fhir/definitions';
 import { errors } from '../fhir/outcomes';
+import { FORMAT_PARAMETERS } from '../fhir/format-params';
 
 const REQUEST_ID_RE = /^[A-Za-z0-9\-_.]{1,64}$/;
 
@@ -31,9 +32,6 @@ export function resourceType(req: Request): string {
   return type;
 }
 
-/** Parameters that shape the response, not the query: never search criteria. */
-const FORMAT_PARAMS = new Set(['_format', '_pretty']);
-
 /** The query string's parameters, in order, repeats kept. */
 export function queryParams(req: Request): [string, string][] {
   const q = req.originalUrl.indexOf('?');
@@ -42,7 +40,7 @@ export function queryParams(req: Request): [string, string][] {
 
 /** Search criteria of a conditional interaction (the query minus _format / _pretty). */
 export function criteria(params: [string, string][]): [string, string][] {
-  return params.filter(([k]) => !FORMAT_PARAMS.has(k));
+  return params.filter(([k]) => !FORMAT_PARAMETERS.has(k));
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type TotalMode,
 } from './parse-result';
 import type { Condition, Cursor, IncludeSpec, SearchPlan, SortKey } from './plan';
+import { FORMAT_PARAMETERS } from '../format-params';
 
 export { decodeCursor, encodeCursor } from './cursor';
 
@@ -66,8 +67,6 @@ export const DEFAULT_TOTAL_LIMIT = 1000;
 export const MAX_SEARCH_PARAMETERS = 100;
 export const MAX_SEARCH_VALUES = 500;
 
-/** Handled by the HTTP layer (content negotiation): accepted, not part of the search. @see https://hl7.org/fhir/R4/http.html#parameters */
-const HTTP_ONLY = new Set(['_format', '_pretty']);
 /** Result parameters that make no sense twice. */
 const SINGLE = new Set(['_count', '_sort', '_total', '_summary', '_cursor', '_type']);
 const RESULT = new Set([...SINGLE, '_elements', '_include', '_revinclude']);
@@ -99,7 +98,7 @@ function checkCursor(types: readonly string[], sort: readonly SortKey[], c: Curs
 
 /** Refuses queries beyond MAX_SEARCH_PARAMETERS parameters or MAX_SEARCH_VALUES comma-separated values. */
 function checkSize(params: readonly [string, string][]): void {
-  const search = params.filter(([name]) => !HTTP_ONLY.has(name) && !RESULT.has(name.split(':')[0]));
+  const search = params.filter(([name]) => !FORMAT_PARAMETERS.has(name) && !RESULT.has(name.split(':')[0]));
   if (search.length > MAX_SEARCH_PARAMETERS) {
     throw errors.badRequest(`A search may have at most ${MAX_SEARCH_PARAMETERS} search parameters (got ${search.length})`);
   }
@@ -149,7 +148,7 @@ export function parseSearch(types: string[], params: [string, string][], options
   checkSize(params);
 
   for (const [name, value] of params) {
-    if (HTTP_ONLY.has(name)) {
+    if (FORMAT_PARAMETERS.has(name)) {
       continue;
     }
     const base = name.split(':')[0];
