@@ -1,5 +1,5 @@
 import type { IndexEntry } from '../fhir/search/index-entry';
-import type { SearchPlan, SearchPage } from '../fhir/search/plan';
+import type { Condition, SearchPlan, SearchPage } from '../fhir/search/plan';
 
 /**
  * The storage port. Adapters (SQLite, MongoDB) implement it and pass the same
@@ -40,6 +40,14 @@ export interface ResourceStore {
 
   /** Runs a compiled search plan over current, non-deleted resources. */
   search(plan: SearchPlan): Promise<SearchPage>;
+
+  /**
+   * An opaque value that changes whenever a version of a resource of one of
+   * `types` is written, by this process or any other on the same database.
+   * One indexed lookup: FhirService calls it on every request to know whether
+   * its cached access facts (Consents, Patients) are still current.
+   */
+  changeMarker(types: readonly string[]): Promise<string>;
 }
 
 export type StoreKind = 'sqlite' | 'mongo';
@@ -65,6 +73,26 @@ export interface VersionWrite extends VersionRecord {
   expectedVersion: number;
   /** Search index entries of the new current version (empty for a tombstone). */
   index: readonly IndexEntry[];
+  /**
+   * Keys that no other current, live resource may hold (e.g. one Patient per
+   * INS: `Patient|urn:oid:1.2.250.1.213.1.4.8|123`). The new version holds
+   * exactly these; a tombstone holds none. If another live resource holds one
+   * of them, the write fails with {@link UniqueConflict} and nothing is
+   * written, also under concurrent writers in several processes.
+   */
+  uniqueKeys?: readonly string[];
+}
+
+/** Thrown by {@link ResourceStore.write} when another live resource holds one of the write's unique keys. */
+export class UniqueConflict extends Error {
+  constructor(
+    readonly key: string,
+    /** `Type/id` of the resource holding the key. */
+    readonly holder: string,
+  ) {
+    super(`Unique key held by another resource`);
+    this.name = 'UniqueConflict';
+  }
 }
 
 /** Thrown by {@link ResourceStore.write} when the current version is not the expected one. */
@@ -105,6 +133,12 @@ export interface HistoryQuery {
   count: number;
   /** Keyset cursor: continue strictly before (older) or after (newer) this key. */
   cursor?: { key: string; direction: 'older' | 'newer' };
+  /**
+   * Only versions of resources whose *current* live version satisfies every
+   * condition (over its index entries, as in a search); `total` and paging
+   * count only those. FhirService passes the caller's access restriction.
+   */
+  where?: readonly Condition[];
 }
 
 export interface HistoryPage {

@@ -67,7 +67,8 @@ export type Condition =
   | IdCondition
   | LastUpdatedCondition
   | ChainCondition
-  | HasCondition;
+  | HasCondition
+  | AnyOfCondition;
 
 /**
  * The resource has (negate: has no) index entry of `entryKind` for `param`
@@ -131,6 +132,18 @@ export interface HasCondition {
   sourceType: string;
   param: string;
   where: readonly Condition[];
+}
+
+/**
+ * A disjunction of conjunctions: true when, for some alternative, every
+ * condition of it holds. `[]` is false, `[[]]` is true. FhirService uses it to
+ * add the caller's access restriction (DMP-RULES.md § 5) to a plan, at the top
+ * level and inside chains and `_has`, so that adapters filter inside the
+ * query and totals and paging stay exact; adapters know nothing of why.
+ */
+export interface AnyOfCondition {
+  kind: 'anyOf';
+  alternatives: readonly (readonly Condition[])[];
 }
 
 /**
