@@ -4,6 +4,10 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import { buildCapabilityStatement } from './fhir/capability';
 import { loadDefinitions } from './fhir/definitions';
+import { loadAccessMatrix, type AccessMatrix } from './access/matrix';
+import { AccessFacts } from './fhir/access-facts';
+import { AccessGuard } from './fhir/access-guard';
+import { insUniqueKeys } from './fhir/unique-keys';
 import { FhirService } from './fhir/service';
 import { createIndexer } from './fhir/search/extract';
 import { createValidator } from './fhir/validation';
@@ -36,6 +40,14 @@ export interface AppDeps {
   logger: Logger;
   /** Software version for the CapabilityStatement. */
   version?: string;
+  /** The profession matrix (DMP-RULES.md § 6); default: terminology/access/matrix.json. */
+  accessMatrix?: AccessMatrix;
+  /**
+   * Runs the DMP access rules off: every caller reads and writes everything.
+   * Only the benchmark's baseline server and the REST-core tests set it; it is
+   * deliberately not reachable from configuration or the environment.
+   */
+  withoutAccessControl?: true;
 }
 
 /**
@@ -47,7 +59,11 @@ export function createApp(deps: AppDeps): Express {
   loadDefinitions();
   const { config, logger } = deps;
   const validator = createValidator();
-  const indexer = createIndexer({ baseUrl: config.baseUrl });
+  const matrix = deps.accessMatrix ?? loadAccessMatrix();
+  const access = new AccessGuard(new AccessFacts(deps.store), matrix);
+  const baseIndexer = createIndexer({ baseUrl: config.baseUrl });
+  // Every version carries the access entries, so that any later search can filter inside its query.
+  const indexer = { extract: (r: Resource) => [...baseIndexer.extract(r), ...access.indexEntries(r)] };
   // Compile the index extraction of the DMP's everyday types now, not on the first request that writes one.
   for (const resourceType of PREWARMED_TYPES) {
     indexer.extract({ resourceType } as Resource);
@@ -57,6 +73,8 @@ export function createApp(deps: AppDeps): Express {
     store: deps.store,
     validator,
     indexer,
+    uniqueKeys: insUniqueKeys,
+    access: deps.withoutAccessControl ? undefined : access,
     limits: { defaultCount: config.defaultPageSize, maxCount: config.maxPageSize },
   });
   const capabilityStatement = JSON.stringify(

@@ -3,7 +3,20 @@ import { bundleJson, outcomeEntry, pageLinks, type RawEntry } from './bundles';
 import type { PageLimits } from './history';
 import { issue, outcome } from './outcomes';
 import { encodeCursor, parseSearch, type ParsedSearch } from './search/parse';
+import { restrictPlan, type Restriction } from './search/restrict';
 import { subsetJson, type Subset } from './search/subset';
+
+/** How a searchset is built; `restriction` and `filterIncluded` carry the caller's access (FhirService). */
+export interface BundleOptions {
+  lenient: boolean;
+  path: string;
+  baseUrl: string;
+  linkParams?: [string, string][];
+  /** Added to the plan: the store filters inside its query, so totals and paging stay exact. */
+  restriction?: Restriction;
+  /** Keeps the included resources the caller may read (includes do not count in totals or paging). */
+  filterIncluded?: (records: VersionRecord[]) => Promise<VersionRecord[]>;
+}
 
 /** Includes beyond this many per page are cut, and the Bundle says so. */
 const MAX_INCLUDES = 1000;
@@ -25,22 +38,25 @@ export class SearchRunner {
    * patch / delete): enough to tell none, one and several apart.
    * @see https://hl7.org/fhir/R4/http.html#cond-update
    */
-  async matches(type: string, criteria: [string, string][], baseUrl: string): Promise<VersionRecord[]> {
+  async matches(type: string, criteria: [string, string][], baseUrl: string, restriction?: Restriction): Promise<VersionRecord[]> {
     const parsed = this.parse([type], criteria, baseUrl, false);
     const plan = { ...parsed.plan, count: 2, sort: [], cursor: undefined, total: false, include: [], revinclude: [] };
-    return (await this.store.search(plan)).matches;
+    return (await this.store.search(restrictPlan(plan, restriction))).matches;
   }
 
   /** The searchset Bundle's JSON. `path` is the search path below the base, e.g. `Patient`. */
   async bundle(
     types: string[],
     params: [string, string][],
-    opts: { lenient: boolean; path: string; baseUrl: string; linkParams?: [string, string][] },
+    opts: BundleOptions,
   ): Promise<string> {
     const parsed = this.parse(types, params, opts.baseUrl, opts.lenient);
     // Parameters handled before parsing (system search's _type) still belong in the links.
     const selfParams: [string, string][] = [...(opts.linkParams ?? []), ...parsed.selfParams];
-    const page = await this.store.search(parsed.plan);
+    const page = await this.store.search(restrictPlan(parsed.plan, opts.restriction));
+    if (opts.filterIncluded && page.included.length > 0) {
+      page.included = await opts.filterIncluded(page.included);
+    }
     const subset = subsetOf(parsed);
     const entry = (mode: 'match' | 'include') => (v: VersionRecord): RawEntry => ({
       fullUrl: `${opts.baseUrl}/${v.type}/${v.id}`,

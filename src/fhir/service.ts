@@ -1,17 +1,21 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
-import { StoreUnavailable, type ResourceStore, type VersionRecord } from '../store/port';
+import { StoreUnavailable, UniqueConflict, type ResourceStore, type VersionRecord } from '../store/port';
+import type { AccessGuard } from './access-guard';
 import type { RequestContext } from './context';
+import { markCreator } from './creator';
 import { isStoredResourceType, loadDefinitions } from './definitions';
+import { checkDocumentChange, checkPatientChange } from './document-rules';
 import { historyBundleJson, parseHistoryParams, type PageLimits } from './history';
 import { newId } from './ids';
 import { Interaction } from './interactions';
 import { errors } from './outcomes';
 import { requireMatchingId, requireResource } from './resource-body';
 import type { IndexEntry } from './search/index-entry';
+import type { Restriction } from './search/restrict';
 import { SearchRunner } from './search-runner';
 import { storedResource, type StoredResource } from './versioning';
-import { ResourceWriter, type DeleteResult, type WriteOptions, type WriteResult } from './writer';
+import { ResourceWriter, type DeleteResult, type WriteHooks, type WriteOptions, type WriteResult } from './writer';
 
 export type { DeleteResult, WriteOptions, WriteResult } from './writer';
 
@@ -20,21 +24,32 @@ export interface ServiceDeps {
   store: ResourceStore;
   /** Base R4 validation (src/fhir/validation). */
   validator: { validate(resource: Resource): OperationOutcomeIssue[] };
-  /** Search index extraction (src/fhir/search/extract). */
+  /** Search index entries (src/fhir/search/extract, plus the access entries). */
   indexer: { extract(resource: Resource): IndexEntry[] };
+  /** Keys no two live resources may share (one Patient per INS). */
+  uniqueKeys?: (resource: Resource) => string[];
+  /**
+   * The DMP access rules. Absent only when createApp is told to run without
+   * access control (the benchmark's baseline and the REST-core tests).
+   */
+  access?: AccessGuard;
   limits: PageLimits;
   /** Clock, in epoch ms (tests may fix it). */
   now?: () => number;
 }
 
+/** Written only by the server itself: the API refuses to change them (405). */
+const READ_ONLY_TYPES = new Set(['AuditEvent']);
+
 /**
  * THE door to data. Every interaction (read, vread, search, history, create,
  * update, patch, delete, and their conditional forms) is a public method taking
  * the request context first; routes, bundles and operations never reach the
- * store any other way. Each public method runs through {@link perform}, the one
- * place where authorization and audit (DMP-RULES.md) wrap every interaction
- * exactly once; its collaborators (ResourceWriter, SearchRunner) reuse storage
- * without doing it twice.
+ * store any other way. Each public method runs through {@link perform}, where
+ * the caller's rights are synchronised and (next) the AuditEvent is written,
+ * exactly once; the access decision itself is taken where the resource is
+ * known (AccessGuard), and its collaborators (ResourceWriter, SearchRunner)
+ * reuse storage without deciding or auditing twice.
  * @see https://hl7.org/fhir/R4/http.html
  */
 export class FhirService {
@@ -47,11 +62,16 @@ export class FhirService {
   }
 
   /**
-   * Runs one interaction for the caller. Access decisions and the AuditEvent
-   * of the interaction are to be added here, and only here.
+   * Runs one interaction for the caller. The AuditEvent of the interaction
+   * (issue: traceability) is to be written here, and only here, with the
+   * outcome (including refusals thrown by the access checks).
    */
-  private async perform<T>(_ctx: RequestContext, _interaction: Interaction, run: () => Promise<T>): Promise<T> {
+  private async perform<T>(ctx: RequestContext, _interaction: Interaction, run: () => Promise<T>): Promise<T> {
     try {
+      if (this.deps.access) {
+        if (!ctx.principal) throw errors.unauthorized();
+        await this.deps.access.sync();
+      }
       return await run();
     } catch (err) {
       // The database's momentary refusal is the client's "retry", not a bug.
@@ -62,10 +82,7 @@ export class FhirService {
   /** @see https://hl7.org/fhir/R4/http.html#read */
   read(ctx: RequestContext, type: string, id: string): Promise<StoredResource> {
     return this.perform(ctx, Interaction.read, async () => {
-      const current = await this.deps.store.readCurrent(type, id);
-      if (!current) {
-        throw errors.notFound(`Resource ${type}/${id} is not known`);
-      }
+      const current = await this.visibleCurrent(ctx, type, id);
       if (current.deleted) {
         throw errors.gone(`Resource ${type}/${id} has been deleted`);
       }
@@ -76,10 +93,13 @@ export class FhirService {
   /** @see https://hl7.org/fhir/R4/http.html#vread */
   vread(ctx: RequestContext, type: string, id: string, versionId: string): Promise<StoredResource> {
     return this.perform(ctx, Interaction.vread, async () => {
+      const unknown = `Version ${versionId} of ${type}/${id} is not known`;
       const v = /^[1-9]\d{0,9}$/.test(versionId) ? await this.deps.store.readVersion(type, id, Number(versionId)) : undefined;
       if (!v) {
-        throw errors.notFound(`Version ${versionId} of ${type}/${id} is not known`);
+        throw errors.notFound(unknown);
       }
+      // Visibility follows the resource as it is now (its current labels), as in search and history.
+      await this.visibleCurrent(ctx, type, id, unknown);
       if (v.deleted) {
         throw errors.gone(`Version ${versionId} of ${type}/${id} is a deletion`);
       }
@@ -89,24 +109,28 @@ export class FhirService {
 
   /**
    * Create with a server-assigned id; with `ifNoneExist` (a search query), an
-   * existing single match is returned instead (200), several matches are 412.
+   * existing single match the caller may see is returned instead (200),
+   * several matches are 412.
    * @see https://hl7.org/fhir/R4/http.html#create
    * @see https://hl7.org/fhir/R4/http.html#ccreate
    */
   create(ctx: RequestContext, type: string, body: unknown, opts: { ifNoneExist?: [string, string][] } = {}): Promise<WriteResult> {
     return this.perform(ctx, Interaction.create, async () => {
+      refuseReadOnly(type);
       const resource = requireResource(body, type);
-      if (opts.ifNoneExist) {
-        const matches = await this.search.matches(type, opts.ifNoneExist, ctx.baseUrl);
-        if (matches.length > 1) {
-          throw errors.multipleMatches('If-None-Exist matched more than one resource');
-        }
-        if (matches.length === 1) {
-          return { resource: storedResource(matches[0]), created: false };
-        }
+      const existing = opts.ifNoneExist && (await this.conditionalMatch(ctx, type, opts.ifNoneExist));
+      if (existing) {
+        return existing;
       }
-      // The client's id, if any, is ignored: the server assigns ids on create.
-      return { resource: await this.writer.create(type, newId(), resource), created: true };
+      try {
+        // The client's id, if any, is ignored: the server assigns ids on create.
+        return { resource: await this.writer.create(type, newId(), resource, this.hooks(ctx, 'create')), created: true };
+      } catch (err) {
+        // A concurrent conditional create of the same unique key won the race: answer with its resource.
+        const winner = err instanceof UniqueConflict && opts.ifNoneExist && (await this.conditionalMatch(ctx, type, opts.ifNoneExist));
+        if (winner) return winner;
+        throw uniqueConflictOutcome(err);
+      }
     });
   }
 
@@ -115,15 +139,17 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#update
    */
   update(ctx: RequestContext, type: string, id: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.update, () => {
+    return this.perform(ctx, Interaction.update, async () => {
+      refuseReadOnly(type);
       const resource = requireResource(body, type);
       requireMatchingId(resource, id);
-      return this.writer.update(type, id, resource, opts);
+      return this.writer.update(type, id, resource, opts, this.hooks(ctx, 'update')).catch(rethrowUnique);
     });
   }
 
   /**
    * Conditional update: no match creates, one match is updated, several are 412.
+   * Criteria match only what the caller may see.
    * @see https://hl7.org/fhir/R4/http.html#cond-update
    */
   conditionalUpdate(
@@ -134,21 +160,25 @@ export class FhirService {
     opts: WriteOptions = {},
   ): Promise<WriteResult> {
     return this.perform(ctx, Interaction.update, async () => {
+      refuseReadOnly(type);
       const resource = requireResource(body, type);
       if (resource.id !== undefined) {
         requireMatchingId(resource, resource.id);
       }
-      const match = await this.singleMatch(type, criteria, ctx.baseUrl, 'update');
+      const match = await this.singleMatch(ctx, type, criteria, 'update');
       if (match && resource.id !== undefined && resource.id !== match.id) {
         throw errors.badRequest(`The resource id (${resource.id}) is not the id of the matching resource`, `${type}.id`);
       }
-      return this.writer.update(type, match?.id ?? resource.id ?? newId(), resource, opts);
+      return this.writer.update(type, match?.id ?? resource.id ?? newId(), resource, opts, this.hooks(ctx, 'update')).catch(rethrowUnique);
     });
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#patch */
   patch(ctx: RequestContext, type: string, id: string, ops: Operation[], opts: WriteOptions = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.patch, () => this.writer.patch(type, id, ops, opts));
+    return this.perform(ctx, Interaction.patch, () => {
+      refuseReadOnly(type);
+      return this.writer.patch(type, id, ops, opts, this.hooks(ctx, 'patch')).catch(rethrowUnique);
+    });
   }
 
   /** Conditional patch: exactly one match is patched; none is 404, several 412. */
@@ -160,30 +190,35 @@ export class FhirService {
     opts: WriteOptions = {},
   ): Promise<WriteResult> {
     return this.perform(ctx, Interaction.patch, async () => {
-      const match = await this.singleMatch(type, criteria, ctx.baseUrl, 'patch');
+      refuseReadOnly(type);
+      const match = await this.singleMatch(ctx, type, criteria, 'patch');
       if (!match) {
         throw errors.notFound(`No ${type} matches the patch criteria`);
       }
-      return this.writer.patch(type, match.id, ops, opts);
+      return this.writer.patch(type, match.id, ops, opts, this.hooks(ctx, 'patch')).catch(rethrowUnique);
     });
   }
 
   /** Logical delete: a tombstone version; later reads answer 410. @see https://hl7.org/fhir/R4/http.html#delete */
   delete(ctx: RequestContext, type: string, id: string, opts: WriteOptions = {}): Promise<DeleteResult> {
-    return this.perform(ctx, Interaction.delete, () => this.writer.delete(type, id, opts));
+    return this.perform(ctx, Interaction.delete, () => {
+      refuseReadOnly(type);
+      return this.writer.delete(type, id, opts, this.hooks(ctx, 'delete'));
+    });
   }
 
   /** Conditional delete of a single match; no match deletes nothing (200), several are 412. */
   conditionalDelete(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<DeleteResult> {
     return this.perform(ctx, Interaction.delete, async () => {
-      const match = await this.singleMatch(type, criteria, ctx.baseUrl, 'delete');
-      return match ? this.writer.delete(type, match.id, {}) : { deleted: false };
+      refuseReadOnly(type);
+      const match = await this.singleMatch(ctx, type, criteria, 'delete');
+      return match ? this.writer.delete(type, match.id, {}, this.hooks(ctx, 'delete')) : { deleted: false };
     });
   }
 
   /**
-   * History of one resource, one type, or the whole system, newest first.
-   * Returns the Bundle as JSON text.
+   * History of one resource, one type, or the whole system, newest first,
+   * limited to resources the caller may see now. Returns the Bundle as JSON text.
    * @see https://hl7.org/fhir/R4/http.html#history
    */
   history(
@@ -194,10 +229,13 @@ export class FhirService {
   ): Promise<string> {
     return this.perform(ctx, Interaction.history, async () => {
       const hp = parseHistoryParams(params, this.deps.limits, lenient);
-      if (scope.type && scope.id && !(await this.deps.store.readCurrent(scope.type, scope.id))) {
-        throw errors.notFound(`Resource ${scope.type}/${scope.id} is not known`);
+      let where;
+      if (scope.type && scope.id) {
+        await this.visibleCurrent(ctx, scope.type, scope.id);
+      } else if (this.deps.access) {
+        where = await this.deps.access.historyRestriction(ctx);
       }
-      const page = await this.deps.store.history({ ...scope, since: hp.since, count: hp.count, cursor: hp.cursor });
+      const page = await this.deps.store.history({ ...scope, since: hp.since, count: hp.count, cursor: hp.cursor, where });
       const path = [scope.type, scope.id, '_history'].filter(Boolean).join('/');
       return historyBundleJson(ctx.baseUrl, path, hp, page);
     });
@@ -209,7 +247,7 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/search.html
    */
   searchTypes(ctx: RequestContext, types: string[], params: [string, string][], opts: { lenient: boolean; path: string }): Promise<string> {
-    return this.perform(ctx, Interaction.search, () => this.search.bundle(types, params, { ...opts, baseUrl: ctx.baseUrl }));
+    return this.perform(ctx, Interaction.search, () => this.searchBundle(ctx, types, params, { ...opts, baseUrl: ctx.baseUrl }));
   }
 
   /**
@@ -228,26 +266,106 @@ export class FhirService {
       const types = named.length > 0 ? [...new Set(named)] : [...loadDefinitions().resourceTypes];
       const rest = params.filter(([k]) => k !== '_type');
       const linkParams: [string, string][] = named.length > 0 ? [['_type', types.join(',')]] : [];
-      return this.search.bundle(types, rest, { lenient: opts.lenient, path: '', baseUrl: ctx.baseUrl, linkParams });
+      return this.searchBundle(ctx, types, rest, { lenient: opts.lenient, path: '', baseUrl: ctx.baseUrl, linkParams });
     });
   }
 
-  // --- implementation, shared by the public methods (no authorization or audit here) ---
+  // --- implementation, shared by the public methods (no audit here) ---
+
+  private async searchBundle(
+    ctx: RequestContext,
+    types: string[],
+    params: [string, string][],
+    opts: { lenient: boolean; path: string; baseUrl: string; linkParams?: [string, string][] },
+  ): Promise<string> {
+    const access = this.deps.access;
+    if (!access) {
+      return this.search.bundle(types, params, opts);
+    }
+    const restriction = await access.searchRestriction(ctx, types, params);
+    return this.search.bundle(types, params, { ...opts, restriction, filterIncluded: (rs) => access.filterReadable(ctx, rs) });
+  }
+
+  /**
+   * The current version of a resource the caller may see (possibly a
+   * tombstone, 410 for the caller to decide); 404 when unknown or hidden,
+   * with the same text, so a refusal never confirms that a resource exists.
+   */
+  private async visibleCurrent(ctx: RequestContext, type: string, id: string, unknown = `Resource ${type}/${id} is not known`): Promise<VersionRecord> {
+    const current = await this.deps.store.readCurrent(type, id);
+    if (!current) {
+      throw errors.notFound(unknown);
+    }
+    if (this.deps.access) {
+      // A deleted resource is judged by its last live version.
+      const live = current.deleted ? await this.deps.store.readVersion(type, id, current.versionId - 1) : current;
+      if (!live || live.deleted) throw errors.notFound(unknown);
+      await this.deps.access.checkRead(ctx, live, unknown);
+    }
+    return current;
+  }
+
+  /** The single visible match of If-None-Exist criteria as a write result (200), undefined for none, 412 for several. */
+  private async conditionalMatch(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<WriteResult | undefined> {
+    const matches = await this.search.matches(type, criteria, ctx.baseUrl, await this.restriction(ctx, type, criteria));
+    if (matches.length > 1) {
+      throw errors.multipleMatches('If-None-Exist matched more than one resource');
+    }
+    return matches.length === 1 ? { resource: storedResource(matches[0]), created: false } : undefined;
+  }
 
   /** The single current match of conditional criteria, undefined for none, 412 for several. */
-  private async singleMatch(
-    type: string,
-    criteria: [string, string][],
-    baseUrl: string,
-    what: string,
-  ): Promise<VersionRecord | undefined> {
+  private async singleMatch(ctx: RequestContext, type: string, criteria: [string, string][], what: string): Promise<VersionRecord | undefined> {
     if (criteria.length === 0) {
       throw errors.badRequest(`A conditional ${what} needs search criteria`);
     }
-    const matches = await this.search.matches(type, criteria, baseUrl);
+    const matches = await this.search.matches(type, criteria, ctx.baseUrl, await this.restriction(ctx, type, criteria));
     if (matches.length > 1) {
       throw errors.multipleMatches(`The conditional ${what} criteria match more than one resource`);
     }
     return matches[0];
   }
+
+  private async restriction(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<Restriction | undefined> {
+    return this.deps.access?.searchRestriction(ctx, [type], criteria);
+  }
+
+  /**
+   * The access check and creator mark of a write, plus the rules that hold
+   * for everyone: a DocumentReference is never replaced by PUT (DMP-RULES.md
+   * § 3, item 7; a PUT that creates one with the client's id is a create),
+   * and only its status, labels and isArchived change by PATCH.
+   */
+  private hooks(ctx: RequestContext, op: 'create' | 'update' | 'patch' | 'delete'): WriteHooks {
+    const access = this.deps.access;
+    return {
+      markCreator: (resource, previous) => markCreator(resource, previous, ctx.principal),
+      check: async (before, after) => {
+        const text = `Resource ${(before ?? after)?.resourceType}/${(before ?? after)?.id} is not known`;
+        if (access) {
+          await access.checkWrite(ctx, { op: before ? op : 'create', before, after }, text);
+        }
+        if (op === 'update' && before?.resourceType === 'DocumentReference') {
+          throw errors.methodNotAllowed('A DocumentReference cannot be replaced; PATCH its status, securityLabel or isArchived extension');
+        }
+        if (before && after && before.resourceType === 'DocumentReference') checkDocumentChange(before, after);
+        if (before && after && before.resourceType === 'Patient') checkPatientChange(before, after);
+      },
+    };
+  }
+}
+
+/** AuditEvents are written by the server only (DMP-RULES.md § 8, item 11). */
+function refuseReadOnly(type: string): void {
+  if (READ_ONLY_TYPES.has(type)) {
+    throw errors.methodNotAllowed(`${type} resources are written by the server only`);
+  }
+}
+
+function uniqueConflictOutcome(err: unknown): unknown {
+  return err instanceof UniqueConflict ? errors.conflict('Another resource already holds this identifier (one Patient per INS)') : err;
+}
+
+function rethrowUnique(err: unknown): never {
+  throw uniqueConflictOutcome(err);
 }

@@ -11,12 +11,26 @@ export interface WriterDeps {
   store: ResourceStore;
   validator: { validate(resource: Resource): OperationOutcomeIssue[] };
   indexer: { extract(resource: Resource): IndexEntry[] };
+  /** Keys no other live resource may hold (e.g. a Patient's INS); see VersionWrite.uniqueKeys. */
+  uniqueKeys?: (resource: Resource) => string[];
   now: () => number;
 }
 
 export interface WriteOptions {
   /** Version the client expects to be current (`If-Match`). */
   ifMatch?: number;
+}
+
+/**
+ * What FhirService adds to a write: the check of the caller's right, run on
+ * the current version and the resource about to be stored (after patching,
+ * before validation, so a refused caller learns nothing from validation
+ * errors), and the creator to record on a new resource.
+ */
+export interface WriteHooks {
+  check?: (before: Resource | undefined, after: Resource | undefined) => Promise<void>;
+  /** Sets the server-owned creator mark on a resource being created (kept on later versions). */
+  markCreator?: (resource: Resource, previous: Resource | undefined) => Resource;
 }
 
 export interface WriteResult {
@@ -49,33 +63,42 @@ export class ResourceWriter {
   constructor(private readonly deps: WriterDeps) {}
 
   /** A new resource with a server-assigned id. */
-  async create(type: string, id: string, resource: Resource): Promise<StoredResource> {
-    return this.append(type, id, resource, 'POST', undefined);
+  async create(type: string, id: string, resource: Resource, hooks: WriteHooks = {}): Promise<StoredResource> {
+    return this.append(type, id, resource, 'POST', undefined, hooks);
   }
 
   /** Update, or create with the client's id when absent or deleted. */
-  update(type: string, id: string, resource: Resource, opts: WriteOptions): Promise<WriteResult> {
+  update(type: string, id: string, resource: Resource, opts: WriteOptions, hooks: WriteHooks = {}): Promise<WriteResult> {
     return this.mutate(type, id, opts, async (current) => {
-      checkIfMatch(type, id, current, opts);
       const created = !current || current.deleted;
-      return { resource: await this.append(type, id, resource, 'PUT', current), created };
+      if (hooks.check && !created) {
+        await hooks.check(liveResource(current), undefined);
+      }
+      checkIfMatch(type, id, current, opts);
+      return { resource: await this.append(type, id, resource, 'PUT', current, hooks), created };
     });
   }
 
-  patch(type: string, id: string, ops: Operation[], opts: WriteOptions): Promise<WriteResult> {
+  patch(type: string, id: string, ops: Operation[], opts: WriteOptions, hooks: WriteHooks = {}): Promise<WriteResult> {
     return this.mutate(type, id, opts, async (current) => {
       const live = requireLive(type, id, current);
+      if (hooks.check) {
+        await hooks.check(liveResource(live), undefined);
+      }
       checkIfMatch(type, id, live, opts);
       const patched = applyJsonPatch(JSON.parse(live.json as string) as Resource, ops);
-      return { resource: await this.append(type, id, patched, 'PATCH', live), created: false };
+      return { resource: await this.append(type, id, patched, 'PATCH', live, hooks), created: false };
     });
   }
 
   /** Appends a tombstone; deleting a deleted resource changes nothing. */
-  delete(type: string, id: string, opts: WriteOptions): Promise<DeleteResult> {
+  delete(type: string, id: string, opts: WriteOptions, hooks: WriteHooks = {}): Promise<DeleteResult> {
     return this.mutate(type, id, opts, async (current) => {
       if (!current) {
         throw errors.notFound(`Resource ${type}/${id} is not known`);
+      }
+      if (hooks.check && !current.deleted) {
+        await hooks.check(liveResource(current), undefined);
       }
       checkIfMatch(type, id, current, opts);
       if (current.deleted) {
@@ -129,10 +152,18 @@ export class ResourceWriter {
     resource: Resource,
     method: WriteMethod,
     previous: VersionRecord | undefined,
+    hooks: WriteHooks,
   ): Promise<StoredResource> {
     const versionId = (previous?.versionId ?? 0) + 1;
     const lastUpdated = nextLastUpdated(previous?.lastUpdated, this.deps.now());
-    const stamped = stampMeta(resource, id, versionId, lastUpdated);
+    const before = liveResource(previous);
+    let stamped = stampMeta(resource, id, versionId, lastUpdated);
+    if (hooks.markCreator) {
+      stamped = hooks.markCreator(stamped, before);
+    }
+    if (hooks.check) {
+      await hooks.check(before, stamped);
+    }
     const issues = this.deps.validator.validate(stamped).filter((i) => i.severity === 'error' || i.severity === 'fatal');
     if (issues.length > 0) {
       throw errors.invalid(issues);
@@ -148,9 +179,15 @@ export class ResourceWriter {
       deleted: false,
       json,
       index: this.deps.indexer.extract(stamped),
+      uniqueKeys: this.deps.uniqueKeys?.(stamped),
     });
     return { type, id, versionId, lastUpdated, json };
   }
+}
+
+/** The resource of a live version, undefined for none or a tombstone. */
+function liveResource(v: VersionRecord | undefined): Resource | undefined {
+  return v && !v.deleted && v.json ? (JSON.parse(v.json) as Resource) : undefined;
 }
 
 /** The current version when it exists and is not deleted (404 / 410 otherwise). */

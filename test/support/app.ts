@@ -26,6 +26,8 @@ export async function openTestApp(fixture: StoreFixture, overrides: { maxBodyByt
     },
     store,
     logger: pino({ level: 'silent' }),
+    // The REST-core and search tests exercise FHIR behaviour; access control has its own tests (test/access).
+    withoutAccessControl: true,
   });
   return { app, store, close: () => fixture.dispose(store) };
 }

@@ -1,0 +1,91 @@
+import type { Principal } from '../auth/principal';
+import type { Condition } from '../fhir/search/plan';
+import { AccessParam, DocType, Label } from './codes';
+import { effectiveProfession, type DmpAccess } from './dmp-access';
+import { principalKey } from './facts';
+import { matrixRule, type AccessMatrix } from './matrix';
+
+/** The DMPs a search may return resources of, grouped by the caller's access level to each. */
+export type AccessGroups = ReadonlyMap<Exclude<DmpAccess['level'], 'none'>, readonly string[]>;
+
+/**
+ * The caller's access restriction as plan conditions in disjunctive normal
+ * form (a resource is visible when, for some alternative, every condition
+ * holds), over the synthetic index entries of facets.ts. FhirService adds it
+ * to the search plan, at the top and inside chains and `_has`, so stores
+ * filter inside their query and totals and paging count only what the caller
+ * may see. It says exactly what {@link hiddenBecause} says per resource.
+ */
+export function searchRestriction(p: Principal, groups: AccessGroups, matrix: AccessMatrix): Condition[][] {
+  const out: Condition[][] = [[noPatient()]]; // directory and conformance resources
+  const mine = creatorIs(p);
+  for (const [level, ids] of groups) {
+    if (ids.length === 0) continue;
+    const inDmp = inPatients(ids);
+    switch (level) {
+      case 'patient':
+        out.push([inDmp, labelAbsent(Label.invisibleToPatient)]);
+        break;
+      case 'representative':
+        out.push([inDmp, labelAbsent(Label.invisibleToPatient), labelAbsent(Label.invisibleToRepresentatives)]);
+        break;
+      case 'full':
+        out.push([inDmp, docTypeNoneOf([DocType.patientOnly])], [inDmp, mine]);
+        break;
+      case 'matrix': {
+        const rule = matrixRule(matrix, effectiveProfession(p));
+        if (rule.kind !== 'none') {
+          const docs = rule.kind === 'noneOf' ? docTypeNoneOf(rule.types) : docTypeAnyOf(rule.types);
+          out.push([inDmp, docs, labelAbsent(Label.maskedFromProfessionals)]);
+        }
+        out.push([inDmp, mine]);
+        break;
+      }
+      case 'own':
+        out.push([inDmp, mine]);
+        break;
+    }
+  }
+  return out;
+}
+
+/** A feeder reads its own submissions in every DMP. */
+export function ownSubmissions(p: Principal): Condition[][] {
+  return [[noPatient()], [creatorIs(p)]];
+}
+
+/** Only directory and conformance resources (administrator, Assurance Maladie). */
+export function noPatientData(): Condition[][] {
+  return [[noPatient()]];
+}
+
+function noPatient(): Condition {
+  return { kind: 'entry', entryKind: 'reference', param: AccessParam.patient, predicate: [[]], negate: true };
+}
+
+function inPatients(ids: readonly string[]): Condition {
+  const refs = ids.map((id) => `Patient/${id}`);
+  return { kind: 'entry', entryKind: 'reference', param: AccessParam.patient, predicate: [[{ field: 'ref', op: 'in', value: refs }]] };
+}
+
+function labelAbsent(code: string): Condition {
+  return { kind: 'entry', entryKind: 'token', param: AccessParam.label, predicate: [[{ field: 'code', op: 'eq', value: code }]], negate: true };
+}
+
+function docTypeNoneOf(types: readonly string[]): Condition {
+  return { kind: 'entry', entryKind: 'token', param: AccessParam.docType, predicate: [[{ field: 'code', op: 'in', value: types }]], negate: true };
+}
+
+function docTypeAnyOf(types: readonly string[]): Condition {
+  return { kind: 'entry', entryKind: 'token', param: AccessParam.docType, predicate: [[{ field: 'code', op: 'in', value: types }]] };
+}
+
+function creatorIs(p: Principal): Condition {
+  const k = principalKey(p);
+  return {
+    kind: 'entry',
+    entryKind: 'token',
+    param: AccessParam.creator,
+    predicate: [[{ field: 'system', op: 'eq', value: k.system }, { field: 'code', op: 'eq', value: k.value }]],
+  };
+}

@@ -1,0 +1,165 @@
+import type { Consent, Resource } from '@medplum/fhirtypes';
+import { RPPS_SYSTEM } from '../access/codes';
+import type { Principal } from '../auth/principal';
+import { Reason, type Decision } from '../access/decision';
+import { dmpAccess, REFUSED_ROLES, type DmpAccess } from '../access/dmp-access';
+import { accessFacets, accessIndexEntries, type AccessFacets } from '../access/facets';
+import { unknownPatient, type PatientFacts } from '../access/facts';
+import type { AccessMatrix } from '../access/matrix';
+import { decideRead, PATIENT_LOOKUP_ROLES } from '../access/read';
+import { noPatientData, ownSubmissions, searchRestriction, type AccessGroups } from '../access/search-filter';
+import { decideWrite, type WriteRequest } from '../access/write';
+import type { VersionRecord } from '../store/port';
+import type { AccessFacts } from './access-facts';
+import type { RequestContext } from './context';
+import { errors } from './outcomes';
+import type { IndexEntry } from './search/index-entry';
+import type { Condition } from './search/plan';
+import type { Restriction } from './search/restrict';
+import { scopedPatients } from './search-scope';
+
+/**
+ * Applies the DMP access rules (src/access, pure) to requests: loads the
+ * facts they need, turns decisions into 403 / 404 / 422, and turns the
+ * caller's rights into search restrictions. Only FhirService uses it.
+ * @see https://hl7.org/fhir/R4/security.html
+ */
+export class AccessGuard {
+  constructor(
+    private readonly facts: AccessFacts,
+    readonly matrix: AccessMatrix,
+  ) {}
+
+  /** What the rules look at in a resource. */
+  facetsOf(resource: Resource): AccessFacets {
+    return accessFacets(resource, this.matrix);
+  }
+
+  /** The synthetic index entries of a resource (written with every version). */
+  indexEntries(resource: Resource): IndexEntry[] {
+    return accessIndexEntries(this.facetsOf(resource));
+  }
+
+  /** Called once at the start of every request that needs facts. */
+  sync(): Promise<void> {
+    return this.facts.sync();
+  }
+
+  /** Throws unless the caller may read this live version (403, or 404 as if unknown). */
+  async checkRead(ctx: RequestContext, v: VersionRecord, notFoundText: string): Promise<void> {
+    const decision = await this.readDecision(ctx, JSON.parse(v.json as string) as Resource);
+    enforce(decision, notFoundText, 'read');
+  }
+
+  /** The records the caller may read, in order (includes, revincludes). */
+  async filterReadable(ctx: RequestContext, records: VersionRecord[]): Promise<VersionRecord[]> {
+    const keep = await Promise.all(records.map(async (v) => (await this.readDecision(ctx, JSON.parse(v.json as string) as Resource)).effect === 'allow'));
+    return records.filter((_, i) => keep[i]);
+  }
+
+  /**
+   * The restriction of a search. A search naming patients (`patient=`,
+   * `subject=`, their INS) is 403 when the caller has no right to one of
+   * those DMPs; any other search returns only what the caller may see in
+   * the DMPs they have a right to. A Patient search by INS is open to the
+   * lookup roles (DMP-RULES.md § 5), but its chains and `_has` are not.
+   */
+  async searchRestriction(ctx: RequestContext, types: readonly string[], params: readonly [string, string][]): Promise<Restriction> {
+    const p = principalOf(ctx);
+    const scoped = await scopedPatients(types, params, (ins) => this.facts.patientsByIdentifier(ins));
+    const inner = await this.restrictionFor(p, undefined);
+    if (types.length === 1 && types[0] === 'Patient' && PATIENT_LOOKUP_ROLES.has(p.role) && params.some(([k]) => k === 'identifier' || k === '_id')) {
+      return { top: [[]], inner };
+    }
+    return { top: scoped ? await this.restrictionFor(p, scoped) : inner, inner };
+  }
+
+  /** History of a type or the system: versions of resources the caller may see now. */
+  async historyRestriction(ctx: RequestContext): Promise<Condition[]> {
+    return [{ kind: 'anyOf', alternatives: await this.restrictionFor(principalOf(ctx), undefined) }];
+  }
+
+  /** Throws unless the write is allowed (403, 404 for a hidden target, 422 for an unknown patient). */
+  async checkWrite(ctx: RequestContext, w: { op: WriteRequest['op']; before?: Resource; after?: Resource }, notFoundText: string): Promise<void> {
+    const p = principalOf(ctx);
+    const before = w.before && this.facetsOf(w.before);
+    const after = w.after && this.facetsOf(w.after);
+    const factsOf = await this.factsFor([...(before?.patients ?? []), ...(after?.patients ?? [])]);
+    const selfPermit = w.after?.resourceType === 'Consent' && isSelfPermit(w.after, p);
+    enforce(decideWrite(p, { op: w.op, before, after, selfPermit }, factsOf, this.matrix), notFoundText, 'write');
+  }
+
+  private async readDecision(ctx: RequestContext, resource: Resource): Promise<Decision> {
+    const facets = this.facetsOf(resource);
+    const factsOf = await this.factsFor(facets.patients);
+    return decideRead(principalOf(ctx), facets, factsOf, this.matrix);
+  }
+
+  private async factsFor(ids: readonly string[]): Promise<(id: string) => PatientFacts> {
+    const map = await this.facts.patientFacts([...new Set(ids)]);
+    return (id) => map.get(id) ?? unknownPatient(id);
+  }
+
+  /**
+   * DNF restriction for a principal: over the named DMPs (403 when one is
+   * refused), or over every DMP they may have a right to.
+   */
+  private async restrictionFor(p: Principal, scoped: readonly string[] | undefined): Promise<Condition[][]> {
+    if (REFUSED_ROLES.has(p.role)) {
+      throw forbidden(Reason.refusedRole);
+    }
+    if (!scoped && p.role === 'feeder') return ownSubmissions(p);
+    if (!scoped && (p.role === 'admin' || p.role === 'assurance-maladie')) return noPatientData();
+    const ids = scoped ?? (await this.candidates(p));
+    const facts = await this.facts.patientFacts(ids);
+    const groups = new Map<Exclude<DmpAccess['level'], 'none'>, string[]>();
+    for (const id of ids) {
+      const access = dmpAccess(p, facts.get(id) ?? unknownPatient(id));
+      if (access.level === 'none') {
+        if (scoped) throw forbidden(access.reason);
+        continue;
+      }
+      groups.set(access.level, [...(groups.get(access.level) ?? []), id]);
+    }
+    return searchRestriction(p, groups as AccessGroups, this.matrix);
+  }
+
+  private async candidates(p: Principal): Promise<string[]> {
+    if (p.role === 'patient' || p.role === 'representative') return p.patient ? [p.patient] : [];
+    if ((p.role === 'professional' || p.role === 'regulator') && p.rpps) return this.facts.professionalCandidates(p.rpps);
+    return [];
+  }
+}
+
+/** A Consent that permits exactly the calling professional (DMP-RULES.md § 5: recording the patient's consent for oneself). */
+function isSelfPermit(consent: Resource, p: Principal): boolean {
+  const c = consent as Consent;
+  const actors = c.provision?.actor ?? [];
+  return (
+    c.provision?.type === 'permit' &&
+    actors.length > 0 &&
+    !!p.rpps &&
+    actors.every((a) => a.reference?.identifier?.system === RPPS_SYSTEM && a.reference.identifier.value === p.rpps) &&
+    !c.provision.provision
+  );
+}
+
+function principalOf(ctx: RequestContext): Principal {
+  if (!ctx.principal) {
+    throw errors.unauthorized();
+  }
+  return ctx.principal;
+}
+
+function forbidden(reason: Reason) {
+  return errors.forbidden(`Access to this record is refused (${reason})`);
+}
+
+/** A refusal as the client sees it: hidden resources look unknown; an unknown patient is a business-rule failure. */
+function enforce(d: Decision, notFoundText: string, mode: 'read' | 'write'): void {
+  if (d.effect === 'hide') throw errors.notFound(notFoundText);
+  if (d.effect === 'deny') {
+    if (d.reason === Reason.unknownPatient && mode === 'write') throw errors.unprocessable('The resource must belong to the DMP of a known patient');
+    throw forbidden(d.reason);
+  }
+}
