@@ -136,3 +136,15 @@ function labelChangesAllowed(p: Principal, w: WriteRequest, factsOf: (id: string
   }
   return ALLOW;
 }
+
+/**
+ * `$close` and `$reopen` of a DMP (DMP-RULES.md § 1, project rule): the
+ * patient or a legal representative, or an administrator on the patient's
+ * request. A closed DMP stays closable and reopenable by them only.
+ */
+export function decideRecordLife(p: Principal, f: PatientFacts): Decision {
+  if (!f.exists) return deny(Reason.unknownPatient);
+  if (p.role === 'admin') return ALLOW;
+  if ((p.role === 'patient' || p.role === 'representative') && p.patient === f.patientId) return ALLOW;
+  return REFUSED_ROLES.has(p.role) ? deny(Reason.refusedRole) : deny(Reason.writeNotAllowed);
+}

@@ -8,7 +8,7 @@ import { unknownPatient, type PatientFacts } from '../access/facts';
 import type { AccessMatrix } from '../access/matrix';
 import { decideRead, PATIENT_LOOKUP_ROLES } from '../access/read';
 import { noPatientData, ownSubmissions, searchRestriction, type AccessGroups } from '../access/search-filter';
-import { decideWrite, type WriteRequest } from '../access/write';
+import { decideRecordLife, decideWrite, type WriteRequest } from '../access/write';
 import type { VersionRecord } from '../store/port';
 import type { AccessFacts } from './access-facts';
 import type { RequestContext } from './context';
@@ -87,6 +87,14 @@ export class AccessGuard {
     const factsOf = await this.factsFor([...(before?.patients ?? []), ...(after?.patients ?? [])]);
     const selfPermit = w.after?.resourceType === 'Consent' && isSelfPermit(w.after, p);
     enforce(decideWrite(p, { op: w.op, before, after, selfPermit }, factsOf, this.matrix), notFoundText, 'write');
+  }
+
+  /** Throws unless the caller may close or reopen this DMP (404 when there is no such Patient). */
+  async checkRecordLife(ctx: RequestContext, patientId: string): Promise<void> {
+    const facts = (await this.facts.patientFacts([patientId])).get(patientId) ?? unknownPatient(patientId);
+    const d = decideRecordLife(principalOf(ctx), facts);
+    if (d.effect === 'deny' && d.reason === Reason.unknownPatient) throw errors.notFound(`Resource Patient/${patientId} is not known`);
+    enforce(d, `Resource Patient/${patientId} is not known`, 'read');
   }
 
   private async readDecision(ctx: RequestContext, resource: Resource): Promise<Decision> {

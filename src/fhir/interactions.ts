@@ -13,6 +13,8 @@ export const Interaction = {
   history: 'history',
   create: 'create',
   search: 'search',
+  /** An extended operation (`$close`, `$reopen`, ...). */
+  operation: 'operation',
 } as const;
 
 export type Interaction = (typeof Interaction)[keyof typeof Interaction];

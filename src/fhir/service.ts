@@ -8,6 +8,7 @@ import { isStoredResourceType, loadDefinitions } from './definitions';
 import { checkDocumentChange, checkPatientChange } from './document-rules';
 import { historyBundleJson, parseHistoryParams, type PageLimits } from './history';
 import { newId } from './ids';
+import { RecordLife } from './record-life';
 import { Interaction } from './interactions';
 import { errors } from './outcomes';
 import { requireMatchingId, requireResource } from './resource-body';
@@ -55,10 +56,12 @@ const READ_ONLY_TYPES = new Set(['AuditEvent']);
 export class FhirService {
   private readonly search: SearchRunner;
   private readonly writer: ResourceWriter;
+  private readonly recordLife: RecordLife;
 
   constructor(private readonly deps: ServiceDeps) {
     this.search = new SearchRunner(deps.store, deps.limits);
     this.writer = new ResourceWriter({ ...deps, now: deps.now ?? Date.now });
+    this.recordLife = new RecordLife(this.writer, deps.now ?? Date.now);
   }
 
   /**
@@ -270,7 +273,31 @@ export class FhirService {
     });
   }
 
+  /**
+   * `Patient/{id}/$close`: closes the DMP (DMP-RULES.md § 1). Professionals
+   * are refused from then on; the patient still reads it and may reopen it.
+   */
+  closeRecord(ctx: RequestContext, id: string, reason: string | undefined): Promise<StoredResource> {
+    return this.perform(ctx, Interaction.operation, async () => {
+      await this.deps.access?.checkRecordLife(ctx, id);
+      return this.recordLife.close(ctx, id, reason, this.operationHooks(ctx));
+    });
+  }
+
+  /** `Patient/{id}/$reopen`: reopens a closed DMP. */
+  reopenRecord(ctx: RequestContext, id: string): Promise<StoredResource> {
+    return this.perform(ctx, Interaction.operation, async () => {
+      await this.deps.access?.checkRecordLife(ctx, id);
+      return this.recordLife.reopen(ctx, id, this.operationHooks(ctx));
+    });
+  }
+
   // --- implementation, shared by the public methods (no audit here) ---
+
+  /** An operation's own writes: already authorized, so only the creator mark is kept. */
+  private operationHooks(ctx: RequestContext): WriteHooks {
+    return { markCreator: (resource, previous) => markCreator(resource, previous, ctx.principal) };
+  }
 
   private async searchBundle(
     ctx: RequestContext,

@@ -91,6 +91,14 @@ export class ResourceWriter {
     });
   }
 
+  /** A new version computed from the current live one (server-side changes such as `$close`). */
+  async replace(type: string, id: string, change: (current: Resource) => Resource, hooks: WriteHooks = {}): Promise<StoredResource> {
+    return this.mutate(type, id, {}, async (current) => {
+      const live = requireLive(type, id, current);
+      return this.append(type, id, change(JSON.parse(live.json as string) as Resource), 'PUT', live, hooks);
+    });
+  }
+
   /** Appends a tombstone; deleting a deleted resource changes nothing. */
   delete(type: string, id: string, opts: WriteOptions, hooks: WriteHooks = {}): Promise<DeleteResult> {
     return this.mutate(type, id, opts, async (current) => {

@@ -12,6 +12,8 @@ export interface BodyReaders {
   resource: RequestHandler;
   /** A JSON Patch document (application/json-patch+json). */
   jsonPatch: RequestHandler;
+  /** An operation's optional input: a Parameters resource, or no body at all (undefined). */
+  parameters: RequestHandler;
   /** Search parameters in a form body (application/x-www-form-urlencoded), for POST _search. */
   form: RequestHandler;
 }
@@ -70,6 +72,12 @@ export function bodyReaders(maxBytes: number): BodyReaders {
       (req) => mediaType(req.headers['content-type']) === 'application/json-patch+json',
       'application/json-patch+json',
       parseJson,
+    ),
+    parameters: reader(
+      maxBytes,
+      (req) => !req.headers['content-type'] || isJsonContentType(req),
+      'application/fhir+json',
+      (buf) => (Buffer.isBuffer(buf) && buf.length > 0 ? parseJson(buf) : undefined),
     ),
     form: reader(
       maxBytes,

@@ -4,6 +4,7 @@ import { errors, informational } from '../fhir/outcomes';
 import { parseJsonPatch } from '../fhir/patch';
 import { etag } from '../fhir/versioning';
 import { bodyOf, bodyReaders } from './body';
+import { recordLifeRoutes } from './record-routes';
 import { preferences } from './negotiate';
 import { criteria, ifMatch, ifNoneExist, queryParams, requestContext, resourceType } from './request';
 import { sendJson, sendOutcome, sendResource, sendWritten } from './respond';
@@ -85,6 +86,9 @@ export function fhirRouter(opts: RouterOptions): Router {
     resourceType(req);
     throw errors.methodNotAllowed(`${req.method} is not allowed on a resource type`);
   });
+
+  // Operations, before the generic instance routes
+  recordLifeRoutes(router, service, body, ctx, baseUrl);
 
   // Instance level
   router.get('/:type/:id/_history/:vid', async (req, res) => {
