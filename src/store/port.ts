@@ -48,6 +48,14 @@ export interface ResourceStore {
    * its cached access facts (Consents, Patients) are still current.
    */
   changeMarker(types: readonly string[]): Promise<string>;
+
+  /**
+   * Physically removes a resource: every version, its index entries and its
+   * unique keys, as if it never existed. Only the purge command calls it
+   * (DMP-RULES.md § 1: the data of a DMP closed more than 10 years ago);
+   * every other removal is a logical delete (a tombstone version).
+   */
+  purge(type: string, id: string): Promise<void>;
 }
 
 export type StoreKind = 'sqlite' | 'mongo';
