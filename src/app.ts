@@ -11,6 +11,8 @@ import { insUniqueKeys } from './fhir/unique-keys';
 import { FhirService } from './fhir/service';
 import { createIndexer } from './fhir/search/extract';
 import { createValidator } from './fhir/validation';
+import type { Authenticator } from './auth/authenticator';
+import { authenticate } from './http/auth';
 import { errorHandler } from './http/errors';
 import { fhirRouter } from './http/routes';
 import type { ResourceStore } from './store/port';
@@ -48,6 +50,11 @@ export interface AppDeps {
    * deliberately not reachable from configuration or the environment.
    */
   withoutAccessControl?: true;
+  /**
+   * Verifies access tokens. Required unless `withoutAccessControl` is set:
+   * a server with access control but no authentication cannot be built.
+   */
+  authenticator?: Authenticator;
 }
 
 /**
@@ -56,6 +63,9 @@ export interface AppDeps {
  * tests drive it with supertest.
  */
 export function createApp(deps: AppDeps): Express {
+  if (!deps.authenticator && !deps.withoutAccessControl) {
+    throw new Error('createApp needs an authenticator (or withoutAccessControl, for the benchmark baseline and the REST-core tests)');
+  }
   loadDefinitions();
   const { config, logger } = deps;
   const validator = createValidator();
@@ -86,6 +96,9 @@ export function createApp(deps: AppDeps): Express {
   app.disable('etag'); // FHIR ETags are version ids, set explicitly
   app.set('query parser', 'simple');
   app.use(accessLog(logger));
+  if (deps.authenticator) {
+    app.use('/fhir', authenticate(deps.authenticator));
+  }
   app.use('/fhir', fhirRouter({ service, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, capabilityStatement }));
   app.use((_req: Request, res: Response) => {
     res.status(404).type('application/fhir+json; charset=utf-8').send(

@@ -9,6 +9,13 @@ import type { AccessMatrix } from './matrix';
 export const PATIENT_LOOKUP_ROLES: ReadonlySet<string> = new Set(['professional', 'regulator', 'feeder', 'assurance-maladie']);
 
 /**
+ * A professional still reads what they created in a DMP they have no
+ * authorisation to (DMP-RULES.md § 4: the author keeps seeing their
+ * documents), but not once blocked or the DMP is closed.
+ */
+export const AUTHOR_READS_DESPITE: ReadonlySet<Reason> = new Set([Reason.noAuthorisation, Reason.emergencyOpposed, Reason.unknownPatient]);
+
+/**
  * May `p` read this resource (read, vread, instance history, include)?
  * Directory and conformance resources: everyone but the refused roles.
  * Patient data: per DMP ({@link dmpAccess}); a resource in several DMPs is
@@ -26,10 +33,12 @@ export function decideRead(p: Principal, facets: AccessFacets, factsOf: (patient
     return ALLOW;
   }
   const caller = { creatorKey: principalKeyString(p), profession: effectiveProfession(p) };
+  const own = facets.creator !== undefined && facets.creator === caller.creatorKey;
   let refusal: Decision | undefined;
   for (const patientId of facets.patients) {
     const access = dmpAccess(p, factsOf(patientId));
     if (access.level === 'none') {
+      if (own && AUTHOR_READS_DESPITE.has(access.reason)) return ALLOW;
       refusal ??= deny(access.reason);
       continue;
     }

@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal';
-import type { Condition } from '../fhir/search/plan';
+import type { Condition, EntryCondition } from '../fhir/search/plan';
 import { AccessParam, DocType, Label } from './codes';
 import { effectiveProfession, type DmpAccess } from './dmp-access';
 import { principalKey } from './facts';
@@ -49,6 +49,15 @@ export function searchRestriction(p: Principal, groups: AccessGroups, matrix: Ac
   return out;
 }
 
+/**
+ * What a professional created, in every DMP but those listed (closed, or
+ * blocking them): see AUTHOR_READS_DESPITE.
+ */
+export function ownDocumentsExcept(p: Principal, excluded: readonly string[]): Condition[] {
+  if (excluded.length === 0) return [creatorIs(p)];
+  return [creatorIs(p), { ...inPatients(excluded), negate: true }];
+}
+
 /** A feeder reads its own submissions in every DMP. */
 export function ownSubmissions(p: Principal): Condition[][] {
   return [[noPatient()], [creatorIs(p)]];
@@ -63,7 +72,7 @@ function noPatient(): Condition {
   return { kind: 'entry', entryKind: 'reference', param: AccessParam.patient, predicate: [[]], negate: true };
 }
 
-function inPatients(ids: readonly string[]): Condition {
+function inPatients(ids: readonly string[]): EntryCondition {
   const refs = ids.map((id) => `Patient/${id}`);
   return { kind: 'entry', entryKind: 'reference', param: AccessParam.patient, predicate: [[{ field: 'ref', op: 'in', value: refs }]] };
 }

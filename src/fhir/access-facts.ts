@@ -71,6 +71,11 @@ export class AccessFacts {
     });
   }
 
+  /** Ids of the closed DMPs (inactive Patients). */
+  closedPatients(): Promise<string[]> {
+    return cached(this.candidates, '#closed', async () => (await this.search('Patient', [['active', 'false']])).map((v) => v.id));
+  }
+
   /** Ids of the live Patients with this identifier (`system|value`). */
   async patientsByIdentifier(identifier: string): Promise<string[]> {
     return (await this.search('Patient', [['identifier', identifier]])).map((v) => v.id);

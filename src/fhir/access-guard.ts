@@ -7,7 +7,7 @@ import { accessFacets, accessIndexEntries, type AccessFacets } from '../access/f
 import { unknownPatient, type PatientFacts } from '../access/facts';
 import type { AccessMatrix } from '../access/matrix';
 import { decideRead, PATIENT_LOOKUP_ROLES } from '../access/read';
-import { noPatientData, ownSubmissions, searchRestriction, type AccessGroups } from '../access/search-filter';
+import { noPatientData, ownDocumentsExcept, ownSubmissions, searchRestriction, type AccessGroups } from '../access/search-filter';
 import { decideRecordLife, decideWrite, type WriteRequest } from '../access/write';
 import type { VersionRecord } from '../store/port';
 import type { AccessFacts } from './access-facts';
@@ -121,15 +121,21 @@ export class AccessGuard {
     const ids = scoped ?? (await this.candidates(p));
     const facts = await this.facts.patientFacts(ids);
     const groups = new Map<Exclude<DmpAccess['level'], 'none'>, string[]>();
+    const blockedMe: string[] = [];
     for (const id of ids) {
       const access = dmpAccess(p, facts.get(id) ?? unknownPatient(id));
       if (access.level === 'none') {
         if (scoped) throw forbidden(access.reason);
+        if (access.reason === Reason.blocked) blockedMe.push(id);
         continue;
       }
       groups.set(access.level, [...(groups.get(access.level) ?? []), id]);
     }
-    return searchRestriction(p, groups as AccessGroups, this.matrix);
+    const restriction = searchRestriction(p, groups as AccessGroups, this.matrix);
+    if (!scoped && (p.role === 'professional' || p.role === 'regulator')) {
+      restriction.push(ownDocumentsExcept(p, [...blockedMe, ...(await this.facts.closedPatients())]));
+    }
+    return restriction;
   }
 
   private async candidates(p: Principal): Promise<string[]> {

@@ -20,7 +20,7 @@ export function requestContext(req: Request, res: Response, baseUrl: string): Re
     res.locals.requestId = requestId;
     res.setHeader('X-Request-Id', requestId);
   }
-  return { requestId, baseUrl };
+  return { requestId, baseUrl, principal: res.locals.principal };
 }
 
 /** The resource type named in the URL; an unknown one is 404. */

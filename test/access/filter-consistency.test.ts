@@ -3,7 +3,7 @@ import { dmpAccess, REFUSED_ROLES, type DmpAccess } from '../../src/access/dmp-a
 import { accessFacets, accessIndexEntries } from '../../src/access/facets';
 import { unknownPatient, type PatientFacts } from '../../src/access/facts';
 import { decideRead, PATIENT_LOOKUP_ROLES } from '../../src/access/read';
-import { noPatientData, ownSubmissions, searchRestriction } from '../../src/access/search-filter';
+import { noPatientData, ownDocumentsExcept, ownSubmissions, searchRestriction } from '../../src/access/search-filter';
 import type { Principal } from '../../src/auth/principal';
 import type { IndexEntry } from '../../src/fhir/search/index-entry';
 import type { Comparison, Condition } from '../../src/fhir/search/plan';
@@ -42,7 +42,12 @@ function restrictionOf(p: Principal): Condition[][] {
     const a = dmpAccess(p, DMPS[id]);
     if (a.level !== 'none') groups.set(a.level, [...(groups.get(a.level) ?? []), id]);
   }
-  return searchRestriction(p, groups, matrix);
+  const out = searchRestriction(p, groups, matrix);
+  if (p.role === 'professional' || p.role === 'regulator') {
+    const excluded = Object.values(DMPS).filter((f) => f.closed || (p.rpps && f.blocked.has(p.rpps))).map((f) => f.patientId);
+    out.push(ownDocumentsExcept(p, excluded));
+  }
+  return out;
 }
 
 const PRINCIPALS: Principal[] = [
@@ -61,7 +66,7 @@ const PRINCIPALS: Principal[] = [
 
 function resources(): Resource[] {
   const out: Resource[] = [{ resourceType: 'Organization', id: 'o' }, { resourceType: 'ValueSet', id: 'v', status: 'active' } as Resource];
-  const creators = [pro(RPPS.other, '10'), pro(RPPS.pharmacist, '21'), principal({ role: 'feeder', sub: 'lab' }), principal({ role: 'patient', patient: 'p1' })];
+  const creators = [pro(RPPS.other, '10'), pro(RPPS.pharmacist, '21'), pro(RPPS.emergency, '60'), pro(RPPS.dietitian, '95'), principal({ role: 'feeder', sub: 'lab' }), principal({ role: 'patient', patient: 'p1' })];
   const labelSets = [[], [Label.maskedFromProfessionals], [Label.invisibleToPatient], [Label.invisibleToRepresentatives, Label.maskedFromProfessionals]];
   for (const patient of [...Object.keys(DMPS), 'p9']) {
     for (const type of ['11488-4', '57833-6', '11502-2', '60591-5', 'REMB', 'EXPPAT_1']) {

@@ -13,7 +13,7 @@ const representative = principal({ role: 'representative', patient: 'p1' });
 const gp = pro(RPPS.gp, '10');
 const pharmacist = pro(RPPS.pharmacist, '21');
 const dietitian = pro(RPPS.dietitian, '95');
-const stranger = pro(RPPS.other, '10');
+const stranger = pro('10000000009', '10');
 
 describe('DMP-RULES § 5: who may read (one block per row of the table)', () => {
   test('patient: own DMP allowed, another DMP refused (403)', () => {
@@ -45,6 +45,12 @@ describe('DMP-RULES § 5: who may read (one block per row of the table)', () => 
   test('professional without authorisation: 403', () => {
     expect(read(stranger)).toEqual({ effect: 'deny', reason: 'no-authorisation' });
   });
+  test('the author reads their own document without authorisation, but not once blocked or the DMP is closed', () => {
+    const author = pro(RPPS.other, '10');
+    expect(effect(author, doc('11488-4', { labels: [Label.maskedFromProfessionals] }))).toBe('allow');
+    expect(read(author, doc('11488-4'), facts({ blocked: [RPPS.other] }))).toEqual({ effect: 'deny', reason: 'blocked-by-patient' });
+    expect(read(author, doc('11488-4'), facts({ closed: true }))).toEqual({ effect: 'deny', reason: 'dmp-closed' });
+  });
   test('blocked professional: 403 even with a permit, even as médecin traitant', () => {
     const f = facts({ blocked: [RPPS.pharmacist, RPPS.gp] });
     expect(read(pharmacist, doc('57833-6'), f)).toEqual({ effect: 'deny', reason: 'blocked-by-patient' });
@@ -63,7 +69,7 @@ describe('DMP-RULES § 5: who may read (one block per row of the table)', () => 
     expect(effect(reg, doc('11488-4'), facts({ opposed: ['centre_15'] }))).toBe('deny');
     expect(effect(principal({ role: 'regulator', rpps: RPPS.regulator }))).toBe('deny');
     // Centre 15 is for regulators: a professional claiming it gets normal access.
-    expect(effect(pro(RPPS.other, '10', 'centre_15'))).toBe('deny');
+    expect(effect(pro('10000000009', '10', 'centre_15'))).toBe('deny');
   });
   test('feeder: its own submissions only', () => {
     const lab = principal({ role: 'feeder', sub: 'lab-1' });

@@ -70,6 +70,13 @@ CREATE UNIQUE INDEX IF NOT EXISTS version_key ON version(type, id, version);
 CREATE INDEX IF NOT EXISTS version_type_hkey ON version(type, hkey);
 CREATE INDEX IF NOT EXISTS version_hkey ON version(hkey);
 
+-- One counter per resource type, bumped by every write in its transaction:
+-- changeMarker() reads them to tell any process that a type was written.
+CREATE TABLE IF NOT EXISTS change_counter (type TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;
+-- Keys no two live resources may hold (VersionWrite.uniqueKeys), owned by resource.rid.
+CREATE TABLE IF NOT EXISTS unique_key (key TEXT PRIMARY KEY, rid INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS unique_key_rid ON unique_key(rid);
+
 CREATE TABLE IF NOT EXISTS resource (
   rid INTEGER PRIMARY KEY,
   type TEXT NOT NULL,

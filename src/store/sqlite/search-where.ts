@@ -67,6 +67,14 @@ export class WhereCompiler {
     return { sql: and([...filter, ...parts]), driven: driver !== undefined };
   }
 
+  /**
+   * Every condition as a per-row check on a row the caller has already found
+   * (history restricted to visible resources); no driver, no type filter.
+   */
+  checks(scope: Scope, conds: readonly Condition[]): Frag {
+    return and(conds.map((c) => this.condition(scope, c)));
+  }
+
   /** The driver's fragment: `rid IN (candidates)` where it has a candidate list, else the condition's own driver. */
   private driver(scope: Scope, conds: readonly Condition[], driver: Driver): Frag {
     const selects = this.candidates(scope, conds, driver);
@@ -117,6 +125,9 @@ export class WhereCompiler {
         return this.chainCheck(r, c);
       case 'has':
         return this.hasCheck(r, c);
+      case 'anyOf':
+        // Checked per candidate row (never a driver, see search-score.ts): the access restriction sits here.
+        return or(c.alternatives.map((alt) => and(alt.map((x) => this.condition(scope, x)))));
       default:
         throw new Error(`Unknown condition kind '${(c as Condition).kind}'`);
     }

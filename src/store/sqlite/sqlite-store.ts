@@ -6,6 +6,7 @@ import {
   historyKey,
   historyPage,
   StoreUnavailable,
+  UniqueConflict,
   VersionConflict,
   type HistoryPage,
   type HistoryQuery,
@@ -15,9 +16,11 @@ import {
   type WriteMethod,
 } from '../port';
 import { IndexRows } from './index-rows';
+import { KeyTables } from './key-tables';
 import { toRecord, VERSION_COLUMNS, type VersionRow } from './rows';
 import { SCHEMA } from './schema';
 import { searchSqlite } from './search';
+import { WhereCompiler } from './search-where';
 
 /** SQLITE_BUSY / SQLITE_LOCKED: another connection (another process on the same file) holds the lock past the busy timeout. */
 function busy(err: unknown): boolean {
@@ -61,6 +64,7 @@ export class SqliteStore implements ResourceStore {
   /** Exposed to the adapter's own modules (search); nothing outside store/sqlite uses it. */
   readonly db: Database.Database;
   private readonly rows: IndexRows;
+  private readonly keys: KeyTables;
   private queue: Pending[] = [];
   private flushScheduled = false;
   /** The WAL file (undefined for an in-memory database), and a descriptor on it for fdatasync. */
@@ -96,6 +100,7 @@ export class SqliteStore implements ResourceStore {
     this.db.pragma('wal_autocheckpoint = 10000');
     this.db.exec(SCHEMA);
     this.rows = new IndexRows(this.db);
+    this.keys = new KeyTables(this.db);
     this.stmts = this.prepare();
   }
 
@@ -194,7 +199,7 @@ export class SqliteStore implements ResourceStore {
     const batch = this.queue;
     this.queue = [];
     this.flushScheduled = false;
-    const conflicts = new Map<Pending, VersionConflict>();
+    const conflicts = new Map<Pending, VersionConflict | UniqueConflict>();
     try {
       this.db.transaction(() => {
         for (const p of batch) {
@@ -254,11 +259,15 @@ export class SqliteStore implements ResourceStore {
   }
 
   /** Applies one write inside the open transaction; checks before it changes anything. */
-  private apply(w: VersionWrite): VersionConflict | undefined {
+  private apply(w: VersionWrite): VersionConflict | UniqueConflict | undefined {
     const head = this.stmts.head.get(w.type, w.id) as { rid: number; version: number } | undefined;
     const actual = head?.version ?? 0;
     if (actual !== w.expectedVersion || w.versionId <= actual) {
       return new VersionConflict(w.type, w.id, actual);
+    }
+    const taken = w.deleted ? undefined : this.keys.conflict(head?.rid, w.uniqueKeys);
+    if (taken) {
+      return taken;
     }
     const vrow = this.stmts.insertVersion.run(
       w.type,
@@ -283,12 +292,36 @@ export class SqliteStore implements ResourceStore {
     if (!w.deleted) {
       this.rows.add(rid, w.type, w.index);
     }
+    this.keys.written(rid, w.type, w.deleted ? [] : w.uniqueKeys);
     return undefined;
+  }
+
+  async changeMarker(types: readonly string[]): Promise<string> {
+    return this.keys.marker(types);
+  }
+
+  async purge(type: string, id: string): Promise<void> {
+    this.flush();
+    this.db.transaction(() => {
+      const head = this.stmts.head.get(type, id) as { rid: number } | undefined;
+      if (head) {
+        this.rows.remove(head.rid);
+        this.keys.written(head.rid, type, []);
+        this.statement('DELETE FROM resource WHERE rid = ?').run(head.rid);
+      }
+      this.statement('DELETE FROM version WHERE type = ? AND id = ?').run(type, id);
+    })();
   }
 
   async history(q: HistoryQuery): Promise<HistoryPage> {
     const where: string[] = [];
     const args: unknown[] = [];
+    if (q.where) {
+      // Versions of resources whose current live version meets the conditions (the caller's visibility).
+      const visible = new WhereCompiler().checks({ alias: 'hr', types: q.type ? [q.type] : [] }, q.where);
+      where.push(`EXISTS (SELECT 1 FROM resource hr WHERE hr.type = v.type AND hr.id = v.id AND hr.deleted = 0 AND (${visible.sql}))`);
+      args.push(...visible.args);
+    }
     if (q.type) {
       where.push('v.type = ?');
       args.push(q.type);
