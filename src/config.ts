@@ -19,7 +19,21 @@ export interface Config {
   defaultPageSize: number;
   maxPageSize: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Where access-token keys come from (DMP-RULES.md § 7); `dev` when no AUTH_* is set. */
+  auth: AuthConfig;
+  /** Replacement profession matrix (JSON, see terminology/access/matrix.json). */
+  accessMatrixFile?: string;
 }
+
+/**
+ * Token verification settings. `jwksFile` / `jwksUrl` give the keys
+ * directly; with neither, they are discovered from `issuer`
+ * (`/.well-known/openid-configuration` -> `jwks_uri`). `dev`: no AUTH_*
+ * variable is set, so a local signing key in DATA_DIR is created and trusted.
+ */
+export type AuthConfig =
+  | { kind: 'external'; issuer: string; audience: string; jwksFile?: string; jwksUrl?: string }
+  | { kind: 'dev'; issuer: string; audience: string };
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -84,6 +98,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port,
     host,
     baseUrl,
+    auth: authConfig(env, baseUrl, port),
+    accessMatrixFile: env.ACCESS_MATRIX_FILE || undefined,
     dataDir: env.DATA_DIR || './data',
     mongodbUrl: env.MONGODB_URL ? url('MONGODB_URL', env.MONGODB_URL, ['mongodb:', 'mongodb+srv:']) : undefined,
     mongodbDb: env.MONGODB_DB || 'dmp',
@@ -91,5 +107,27 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPageSize,
     maxPageSize,
     logLevel,
+  };
+}
+
+const AUTH_VARS = ['AUTH_JWKS_FILE', 'AUTH_JWKS_URL', 'AUTH_ISSUER', 'AUTH_AUDIENCE'] as const;
+
+/** AUTH_* -> AuthConfig: all or nothing; the issuer is needed to check `iss` (and to discover keys). */
+function authConfig(env: NodeJS.ProcessEnv, baseUrl: string, port: number): AuthConfig {
+  if (!AUTH_VARS.some((v) => env[v])) {
+    return { kind: 'dev', issuer: `http://localhost:${port}/dev-issuer`, audience: baseUrl };
+  }
+  if (!env.AUTH_ISSUER) {
+    throw new ConfigError('AUTH_ISSUER is required when any AUTH_* variable is set (tokens are checked against it)');
+  }
+  if (env.AUTH_JWKS_FILE && env.AUTH_JWKS_URL) {
+    throw new ConfigError('Set AUTH_JWKS_FILE or AUTH_JWKS_URL, not both');
+  }
+  return {
+    kind: 'external',
+    issuer: url('AUTH_ISSUER', env.AUTH_ISSUER, ['http:', 'https:']),
+    audience: env.AUTH_AUDIENCE || baseUrl,
+    jwksFile: env.AUTH_JWKS_FILE || undefined,
+    jwksUrl: env.AUTH_JWKS_URL ? url('AUTH_JWKS_URL', env.AUTH_JWKS_URL, ['http:', 'https:']) : undefined,
   };
 }

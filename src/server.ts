@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { loadAccessMatrix } from './access/matrix';
 import { createApp } from './app';
+import { authenticatorFromConfig } from './auth/from-config';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
 import { openStore } from './store';
@@ -24,7 +26,13 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const store = await openStore(config);
   const version = readVersion();
-  const app = createApp({ config, store, logger, version });
+  const auth = await authenticatorFromConfig(config);
+  logger.info({ auth: auth.describe }, 'access tokens');
+  if (config.auth.kind === 'dev') {
+    logger.warn('No AUTH_* setting: trusting a local development key (npm run token). Configure AUTH_ISSUER for real use.');
+  }
+  const accessMatrix = loadAccessMatrix(config.accessMatrixFile);
+  const app = createApp({ config, store, logger, version, authenticator: auth.authenticator, accessMatrix });
   const server = app.listen(config.port, config.host, () => {
     logger.info(
       { host: config.host, port: config.port, store: store.kind, storeInfo: store.describe(), baseUrl: config.baseUrl, version },

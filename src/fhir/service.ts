@@ -1,6 +1,7 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
 import { StoreUnavailable, UniqueConflict, type ResourceStore, type VersionRecord } from '../store/port';
+import { smartScopesAllow, type ScopedAccess } from '../auth/scopes';
 import type { AccessGuard } from './access-guard';
 import type { RequestContext } from './context';
 import { markCreator } from './creator';
@@ -28,7 +29,7 @@ export interface ServiceDeps {
   /** Search index entries (src/fhir/search/extract, plus the access entries). */
   indexer: { extract(resource: Resource): IndexEntry[] };
   /** Keys no two live resources may share (one Patient per INS). */
-  uniqueKeys?: (resource: Resource) => string[];
+  uniqueKeys?: (resource: Resource) => string[] | undefined;
   /**
    * The DMP access rules. Absent only when createApp is told to run without
    * access control (the benchmark's baseline and the REST-core tests).
@@ -37,6 +38,33 @@ export interface ServiceDeps {
   limits: PageLimits;
   /** Clock, in epoch ms (tests may fix it). */
   now?: () => number;
+}
+
+/** A system-level search: its types are only known once its `_type` is read (checked there). */
+const SYSTEM_SEARCH = Symbol('system search');
+
+/** What each interaction needs of a token's SMART scopes. */
+const SCOPE_NEED: Record<Interaction, ScopedAccess> = {
+  read: 'read',
+  vread: 'read',
+  history: 'read',
+  search: 'search',
+  create: 'create',
+  update: 'update',
+  patch: 'update',
+  delete: 'delete',
+  operation: 'update',
+};
+
+/** SMART scopes, on top of the DMP rules: 403 when the token's scopes do not grant the interaction on every type. */
+function checkScopes(scopes: readonly string[], interaction: Interaction, types: readonly string[] | typeof SYSTEM_SEARCH): void {
+  if (types === SYSTEM_SEARCH) return; // checked by searchSystem once `_type` is read
+  const list = types.length > 0 ? types : ['*'];
+  for (const t of list) {
+    if (!smartScopesAllow(scopes, t, SCOPE_NEED[interaction])) {
+      throw errors.forbidden(`The access token's scopes do not allow ${interaction} on ${t === '*' ? 'every type' : t}`);
+    }
+  }
 }
 
 /** Written only by the server itself: the API refuses to change them (405). */
@@ -69,10 +97,11 @@ export class FhirService {
    * (issue: traceability) is to be written here, and only here, with the
    * outcome (including refusals thrown by the access checks).
    */
-  private async perform<T>(ctx: RequestContext, _interaction: Interaction, run: () => Promise<T>): Promise<T> {
+  private async perform<T>(ctx: RequestContext, interaction: Interaction, types: readonly string[] | typeof SYSTEM_SEARCH, run: () => Promise<T>): Promise<T> {
     try {
       if (this.deps.access) {
         if (!ctx.principal) throw errors.unauthorized();
+        checkScopes(ctx.principal.scopes, interaction, types);
         await this.deps.access.sync();
       }
       return await run();
@@ -84,7 +113,7 @@ export class FhirService {
 
   /** @see https://hl7.org/fhir/R4/http.html#read */
   read(ctx: RequestContext, type: string, id: string): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.read, async () => {
+    return this.perform(ctx, Interaction.read, [type], async () => {
       const current = await this.visibleCurrent(ctx, type, id);
       if (current.deleted) {
         throw errors.gone(`Resource ${type}/${id} has been deleted`);
@@ -95,7 +124,7 @@ export class FhirService {
 
   /** @see https://hl7.org/fhir/R4/http.html#vread */
   vread(ctx: RequestContext, type: string, id: string, versionId: string): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.vread, async () => {
+    return this.perform(ctx, Interaction.vread, [type], async () => {
       const unknown = `Version ${versionId} of ${type}/${id} is not known`;
       const v = /^[1-9]\d{0,9}$/.test(versionId) ? await this.deps.store.readVersion(type, id, Number(versionId)) : undefined;
       if (!v) {
@@ -118,7 +147,7 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#ccreate
    */
   create(ctx: RequestContext, type: string, body: unknown, opts: { ifNoneExist?: [string, string][] } = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.create, async () => {
+    return this.perform(ctx, Interaction.create, [type], async () => {
       refuseReadOnly(type);
       const resource = requireResource(body, type);
       const existing = opts.ifNoneExist && (await this.conditionalMatch(ctx, type, opts.ifNoneExist));
@@ -130,7 +159,7 @@ export class FhirService {
         return { resource: await this.writer.create(type, newId(), resource, this.hooks(ctx, 'create')), created: true };
       } catch (err) {
         // A concurrent conditional create of the same unique key won the race: answer with its resource.
-        const winner = err instanceof UniqueConflict && opts.ifNoneExist && (await this.conditionalMatch(ctx, type, opts.ifNoneExist));
+        const winner = err instanceof UniqueConflict && opts.ifNoneExist && (await this.raceWinner(ctx, type, opts.ifNoneExist));
         if (winner) return winner;
         throw uniqueConflictOutcome(err);
       }
@@ -142,7 +171,7 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#update
    */
   update(ctx: RequestContext, type: string, id: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.update, async () => {
+    return this.perform(ctx, Interaction.update, [type], async () => {
       refuseReadOnly(type);
       const resource = requireResource(body, type);
       requireMatchingId(resource, id);
@@ -162,7 +191,7 @@ export class FhirService {
     body: unknown,
     opts: WriteOptions = {},
   ): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.update, async () => {
+    return this.perform(ctx, Interaction.update, [type], async () => {
       refuseReadOnly(type);
       const resource = requireResource(body, type);
       if (resource.id !== undefined) {
@@ -178,7 +207,7 @@ export class FhirService {
 
   /** @see https://hl7.org/fhir/R4/http.html#patch */
   patch(ctx: RequestContext, type: string, id: string, ops: Operation[], opts: WriteOptions = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.patch, () => {
+    return this.perform(ctx, Interaction.patch, [type], () => {
       refuseReadOnly(type);
       return this.writer.patch(type, id, ops, opts, this.hooks(ctx, 'patch')).catch(rethrowUnique);
     });
@@ -192,7 +221,7 @@ export class FhirService {
     ops: Operation[],
     opts: WriteOptions = {},
   ): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.patch, async () => {
+    return this.perform(ctx, Interaction.patch, [type], async () => {
       refuseReadOnly(type);
       const match = await this.singleMatch(ctx, type, criteria, 'patch');
       if (!match) {
@@ -204,7 +233,7 @@ export class FhirService {
 
   /** Logical delete: a tombstone version; later reads answer 410. @see https://hl7.org/fhir/R4/http.html#delete */
   delete(ctx: RequestContext, type: string, id: string, opts: WriteOptions = {}): Promise<DeleteResult> {
-    return this.perform(ctx, Interaction.delete, () => {
+    return this.perform(ctx, Interaction.delete, [type], () => {
       refuseReadOnly(type);
       return this.writer.delete(type, id, opts, this.hooks(ctx, 'delete'));
     });
@@ -212,7 +241,7 @@ export class FhirService {
 
   /** Conditional delete of a single match; no match deletes nothing (200), several are 412. */
   conditionalDelete(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<DeleteResult> {
-    return this.perform(ctx, Interaction.delete, async () => {
+    return this.perform(ctx, Interaction.delete, [type], async () => {
       refuseReadOnly(type);
       const match = await this.singleMatch(ctx, type, criteria, 'delete');
       return match ? this.writer.delete(type, match.id, {}, this.hooks(ctx, 'delete')) : { deleted: false };
@@ -230,7 +259,7 @@ export class FhirService {
     params: [string, string][],
     lenient = false,
   ): Promise<string> {
-    return this.perform(ctx, Interaction.history, async () => {
+    return this.perform(ctx, Interaction.history, scope.type ? [scope.type] : [], async () => {
       const hp = parseHistoryParams(params, this.deps.limits, lenient);
       let where;
       if (scope.type && scope.id) {
@@ -250,7 +279,7 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/search.html
    */
   searchTypes(ctx: RequestContext, types: string[], params: [string, string][], opts: { lenient: boolean; path: string }): Promise<string> {
-    return this.perform(ctx, Interaction.search, () => this.searchBundle(ctx, types, params, { ...opts, baseUrl: ctx.baseUrl }));
+    return this.perform(ctx, Interaction.search, types, () => this.searchBundle(ctx, types, params, { ...opts, baseUrl: ctx.baseUrl }));
   }
 
   /**
@@ -259,7 +288,7 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#search
    */
   searchSystem(ctx: RequestContext, params: [string, string][], opts: { lenient: boolean }): Promise<string> {
-    return this.perform(ctx, Interaction.search, () => {
+    return this.perform(ctx, Interaction.search, SYSTEM_SEARCH, () => {
       const named = params.filter(([k]) => k === '_type').flatMap(([, v]) => v.split(',').map((t) => t.trim()));
       for (const t of named) {
         if (!isStoredResourceType(t)) {
@@ -267,6 +296,9 @@ export class FhirService {
         }
       }
       const types = named.length > 0 ? [...new Set(named)] : [...loadDefinitions().resourceTypes];
+      if (this.deps.access && ctx.principal) {
+        checkScopes(ctx.principal.scopes, Interaction.search, named.length > 0 ? types : []);
+      }
       const rest = params.filter(([k]) => k !== '_type');
       const linkParams: [string, string][] = named.length > 0 ? [['_type', types.join(',')]] : [];
       return this.searchBundle(ctx, types, rest, { lenient: opts.lenient, path: '', baseUrl: ctx.baseUrl, linkParams });
@@ -278,7 +310,7 @@ export class FhirService {
    * are refused from then on; the patient still reads it and may reopen it.
    */
   closeRecord(ctx: RequestContext, id: string, reason: string | undefined): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.operation, async () => {
+    return this.perform(ctx, Interaction.operation, ['Patient'], async () => {
       await this.deps.access?.checkRecordLife(ctx, id);
       return this.recordLife.close(ctx, id, reason, this.operationHooks(ctx));
     });
@@ -286,7 +318,7 @@ export class FhirService {
 
   /** `Patient/{id}/$reopen`: reopens a closed DMP. */
   reopenRecord(ctx: RequestContext, id: string): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.operation, async () => {
+    return this.perform(ctx, Interaction.operation, ['Patient'], async () => {
       await this.deps.access?.checkRecordLife(ctx, id);
       return this.recordLife.reopen(ctx, id, this.operationHooks(ctx));
     });
@@ -339,6 +371,20 @@ export class FhirService {
       throw errors.multipleMatches('If-None-Exist matched more than one resource');
     }
     return matches.length === 1 ? { resource: storedResource(matches[0]), created: false } : undefined;
+  }
+
+  /**
+   * The resource that won a conditional-create race on a unique key. On
+   * MongoDB the winner's version may be committed a moment before searches
+   * see it, so the match is tried a few times.
+   */
+  private async raceWinner(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<WriteResult | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const match = await this.conditionalMatch(ctx, type, criteria);
+      if (match) return match;
+      await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+    }
+    return undefined;
   }
 
   /** The single current match of conditional criteria, undefined for none, 412 for several. */

@@ -6,9 +6,10 @@ import { INS_SYSTEMS } from '../access/codes';
  * keys returned here (VersionWrite.uniqueKeys), also against concurrent
  * conditional creates in several processes.
  */
-export function insUniqueKeys(resource: Resource): string[] {
+export function insUniqueKeys(resource: Resource): string[] | undefined {
   if (resource.resourceType !== 'Patient') {
-    return [];
+    // No keys at all for other types (undefined, not []): the store has nothing to release for them.
+    return undefined;
   }
   const keys = new Set<string>();
   for (const i of resource.identifier ?? []) {

@@ -12,7 +12,7 @@ export interface WriterDeps {
   validator: { validate(resource: Resource): OperationOutcomeIssue[] };
   indexer: { extract(resource: Resource): IndexEntry[] };
   /** Keys no other live resource may hold (e.g. a Patient's INS); see VersionWrite.uniqueKeys. */
-  uniqueKeys?: (resource: Resource) => string[];
+  uniqueKeys?: (resource: Resource) => string[] | undefined;
   now: () => number;
 }
 

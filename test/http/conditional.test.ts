@@ -3,7 +3,9 @@ import { FHIR_JSON, openTestApp, type TestApp } from '../support/app';
 import { STORES } from '../support/stores';
 import { patient } from '../support/resources';
 
-const INS = 'urn:oid:1.2.250.1.213.1.4.8';
+// A hospital's local patient number, not the INS: the INS is unique per Patient
+// (DMP-RULES.md § 1), and these tests need several Patients to match one criterion.
+const INS = 'https://hopital.example/ipp';
 const withIns = (value: string) => patient({ identifier: [{ system: INS, value }] });
 const byIns = (value: string) => `identifier=${encodeURIComponent(`${INS}|${value}`)}`;
 

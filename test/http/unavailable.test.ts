@@ -22,6 +22,7 @@ describe('a momentarily unavailable store (sqlite locked by another process)', (
     config: { baseUrl: 'https://dmp.test/fhir', maxBodyBytes: 1024 * 1024, defaultPageSize: 20, maxPageSize: 100 },
     store,
     logger: pino({ level: 'silent' }),
+    withoutAccessControl: true,
   });
   const other = new Database(path.join(dir, 'fhir.sqlite'));
 

@@ -1,10 +1,16 @@
 import type { Observation, Patient } from '@medplum/fhirtypes';
 
-/** A valid French patient with an INS-NIR identifier (values are made up). */
+let insSequence = 0;
+
+/**
+ * A valid French patient with an INS-NIR identifier (values are made up).
+ * Each call has its own INS: the store allows one Patient per INS (DMP-RULES.md § 1).
+ */
 export function patient(overrides: Partial<Patient> = {}): Patient {
+  insSequence++;
   return {
     resourceType: 'Patient',
-    identifier: [{ system: 'urn:oid:1.2.250.1.213.1.4.8', value: '180017512345678' }],
+    identifier: [{ system: 'urn:oid:1.2.250.1.213.1.4.8', value: `1800175${String(insSequence).padStart(8, '0')}` }],
     name: [{ family: 'Dupont', given: ['Jean', 'Édouard'] }],
     gender: 'male',
     birthDate: '1980-01-02',

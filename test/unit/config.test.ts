@@ -13,6 +13,8 @@ describe('configuration from the environment', () => {
       defaultPageSize: 20,
       maxPageSize: 1000,
       logLevel: 'info',
+      auth: { kind: 'dev', issuer: 'http://localhost:8080/dev-issuer', audience: 'http://localhost:8080/fhir' },
+      accessMatrixFile: undefined,
     });
   });
 
@@ -28,6 +30,10 @@ describe('configuration from the environment', () => {
       SEARCH_DEFAULT_COUNT: '50',
       SEARCH_MAX_COUNT: '200',
       LOG_LEVEL: 'warn',
+      AUTH_ISSUER: 'https://idp.example.fr/realms/dmp',
+      AUTH_AUDIENCE: 'dmp-api',
+      AUTH_JWKS_URL: 'https://idp.example.fr/realms/dmp/certs',
+      ACCESS_MATRIX_FILE: '/etc/dmp/matrix.json',
     });
     expect(c).toEqual({
       port: 9090,
@@ -40,11 +46,22 @@ describe('configuration from the environment', () => {
       defaultPageSize: 50,
       maxPageSize: 200,
       logLevel: 'warn',
+      auth: {
+        kind: 'external',
+        issuer: 'https://idp.example.fr/realms/dmp',
+        audience: 'dmp-api',
+        jwksUrl: 'https://idp.example.fr/realms/dmp/certs',
+        jwksFile: undefined,
+      },
+      accessMatrixFile: '/etc/dmp/matrix.json',
     });
   });
 
   test.each([
     [{ PORT: 'eighty' }, /PORT/],
+    [{ AUTH_AUDIENCE: 'x' }, /AUTH_ISSUER is required/],
+    [{ AUTH_ISSUER: 'https://idp', AUTH_JWKS_FILE: '/a', AUTH_JWKS_URL: 'https://idp/certs' }, /not both/],
+    [{ AUTH_ISSUER: 'idp' }, /AUTH_ISSUER/],
     [{ PORT: '70000' }, /PORT/],
     [{ BASE_URL: 'not a url' }, /BASE_URL/],
     [{ BASE_URL: 'ftp://x/fhir' }, /BASE_URL/],

@@ -24,6 +24,8 @@ export interface VersionDoc {
   deleted: boolean;
   res: Document | null;
   hkey: string;
+  /** The unique keys this version holds (VersionWrite.uniqueKeys), when any. */
+  uk?: string[];
   /**
    * Present while the current-resources document may not yet reflect this
    * version (between the commit point and the roll-forward); carries what the
@@ -140,6 +142,7 @@ export function toVersionDoc(w: VersionWrite): VersionDoc {
     // Parsed once here: the database holds a document, not an opaque string.
     res: w.deleted || w.json === null ? null : (JSON.parse(w.json) as Document),
     hkey: historyKey(w),
+    ...(w.uniqueKeys && w.uniqueKeys.length > 0 && !w.deleted ? { uk: [...w.uniqueKeys] } : {}),
     pending: { at: Date.now(), idx: w.deleted ? [] : toIdx(w.index), sort: w.deleted ? {} : toSort(w.index) },
   };
 }

@@ -8,7 +8,7 @@ import { RECORD_PROJECTION, toRecord, type VersionDoc } from './documents';
  * not an offset, so concurrent writes never shift a page.
  * @see https://hl7.org/fhir/R4/http.html#history
  */
-export async function readHistory(versions: Collection<VersionDoc>, q: HistoryQuery): Promise<HistoryPage> {
+export async function readHistory(versions: Collection<VersionDoc>, q: HistoryQuery, visible?: readonly string[]): Promise<HistoryPage> {
   for (const v of [q.type, q.id, q.since, q.cursor?.key]) {
     // Values are data: an object here would be read as a query operator.
     if (v !== undefined && typeof v !== 'string') {
@@ -21,6 +21,18 @@ export async function readHistory(versions: Collection<VersionDoc>, q: HistoryQu
   }
   if (q.id !== undefined) {
     base.id = { $eq: q.id };
+  }
+  if (visible !== undefined) {
+    // Versions of the resources the caller may see now (HistoryQuery.where), by type then id.
+    const byType = new Map<string, string[]>();
+    for (const ref of visible) {
+      const slash = ref.indexOf('/');
+      byType.set(ref.slice(0, slash), [...(byType.get(ref.slice(0, slash)) ?? []), ref.slice(slash + 1)]);
+    }
+    if (byType.size === 0) {
+      return historyPage([], q, 0);
+    }
+    base.$or = [...byType].map(([type, ids]) => ({ type: { $eq: type }, id: { $in: ids } }));
   }
   if (q.since !== undefined) {
     // hkey starts with lastUpdated: the same comparison as the SQLite adapter's.

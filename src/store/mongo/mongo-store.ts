@@ -5,7 +5,9 @@ import { RECORD_PROJECTION, resourceKey, toRecord, versionKey, type CurrentDoc, 
 import { readHistory } from './history';
 import { ensureIndexes, RESOURCES, VERSIONS } from './indexes';
 import { QueryRunner } from './runner';
-import { searchMongo } from './search';
+import { COUNTERS, type CounterDoc } from './counters';
+import { searchMongo, visibleRefs } from './search';
+import { UNIQUE_KEYS, type UniqueKeyDoc } from './unique-keys';
 import { guarded } from './transient';
 import { VersionLog } from './versions';
 
@@ -94,7 +96,7 @@ export class MongoStore implements ResourceStore {
     const wc = { writeConcern: { w: 'majority' as const, journal: true } };
     const versions = db.collection<VersionDoc>(VERSIONS, wc);
     const resources = db.collection<CurrentDoc>(RESOURCES, wc);
-    this.log = new VersionLog(versions, resources);
+    this.log = new VersionLog(versions, resources, db.collection<UniqueKeyDoc>(UNIQUE_KEYS, wc), db.collection<CounterDoc>(COUNTERS, wc));
     this.runner = new QueryRunner(resources, this.caps.nativeElemMatch);
     // Before serving anything, so that searches see every committed version.
     await this.log.recover();
@@ -174,7 +176,25 @@ export class MongoStore implements ResourceStore {
   }
 
   history(query: HistoryQuery): Promise<HistoryPage> {
-    return guarded(() => readHistory(this.versions(), query));
+    return guarded(async () => {
+      // Visible resources first (capped like a chain), then their versions.
+      const refs = query.where ? await visibleRefs(this.ready().runner, query, this.options.subqueryCap) : undefined;
+      return readHistory(this.versions(), query, refs);
+    });
+  }
+
+  changeMarker(types: readonly string[]): Promise<string> {
+    return guarded(() => this.ready().log.marker(types));
+  }
+
+  purge(type: string, id: string): Promise<void> {
+    return guarded(async () => {
+      const { db, log } = this.ready();
+      await log.settle();
+      await this.versions().deleteMany({ type: { $eq: type }, id: { $eq: id } });
+      await this.resources().deleteOne({ _id: { $eq: `${type}/${id}` } });
+      await db.collection<UniqueKeyDoc>(UNIQUE_KEYS).deleteMany({ ref: { $eq: `${type}/${id}` } });
+    });
   }
 
   search(plan: SearchPlan): Promise<SearchPage> {

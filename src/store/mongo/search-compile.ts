@@ -37,6 +37,19 @@ export async function compileWhere(
   return and(parts);
 }
 
+/**
+ * Conditions alone, on resources of any type (no type or deleted filter):
+ * a restricted history's visibility conditions. `_id` conditions need a type
+ * and are not expected here.
+ */
+export async function compileChecks(where: readonly Condition[], resolver: SubqueryResolver): Promise<Filter> {
+  const parts: Filter[] = [];
+  for (const c of where) {
+    parts.push(await compileCondition(c, [], resolver));
+  }
+  return and(parts);
+}
+
 async function compileCondition(c: Condition, types: readonly string[], resolver: SubqueryResolver): Promise<Filter> {
   switch (c.kind) {
     case 'entry':
@@ -60,6 +73,15 @@ async function compileCondition(c: Condition, types: readonly string[], resolver
     case 'has': {
       const refs = await resolver.targetsOf(c.sourceType, c.param, c.where);
       return refs.length === 0 ? FALSE : { _id: { $in: refs } };
+    }
+    case 'anyOf': {
+      const alternatives: Filter[] = [];
+      for (const alt of c.alternatives) {
+        const parts: Filter[] = [];
+        for (const x of alt) parts.push(await compileCondition(x, types, resolver));
+        alternatives.push(and(parts));
+      }
+      return or(alternatives);
     }
     default:
       throw new Error(`Unknown search condition ${String((c as Condition).kind)}`);

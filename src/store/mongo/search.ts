@@ -1,11 +1,12 @@
 import { FhirError, issue, outcome } from '../../fhir/outcomes';
 import type { Condition, Cursor, SearchPage, SearchPlan } from '../../fhir/search/plan';
+import type { HistoryQuery } from '../port';
 import { toRecord, type CurrentDoc } from './documents';
 import { and, type Filter } from './filter';
 import { findIncludes } from './includes';
 import { cursorOf, keysetFilter, sortSpec } from './keyset';
 import { SUBQUERY_CAP, type QueryRunner } from './runner';
-import { compileWhere, type SubqueryResolver } from './search-compile';
+import { compileChecks, compileWhere, type SubqueryResolver } from './search-compile';
 
 /**
  * Runs a SearchPlan on MongoDB:
@@ -106,4 +107,18 @@ function subqueries(runner: QueryRunner, cap: number): SubqueryResolver {
     },
   };
   return resolver;
+}
+
+/**
+ * `Type/id` of the current resources a restricted history may show
+ * (HistoryQuery.where), capped like the inner query of a chain.
+ */
+export async function visibleRefs(runner: QueryRunner, q: HistoryQuery, cap = SUBQUERY_CAP): Promise<string[]> {
+  const checks = await compileChecks(q.where ?? [], subqueries(runner, cap));
+  const filter = and([q.type ? { type: { $eq: q.type } } : {}, { deleted: { $eq: false } }, checks]);
+  const docs = await runner.find(filter, { projection: { _id: 1 }, limit: cap + 1 });
+  if (docs.length > cap) {
+    throw tooCostly('the history', cap);
+  }
+  return docs.map((d) => d._id);
 }

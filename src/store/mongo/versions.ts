@@ -1,7 +1,9 @@
 import { MongoServerError, type Collection } from 'mongodb';
 import { VersionConflict, type VersionWrite } from '../port';
 import { toCurrentDoc, toVersionDoc, versionKey, type CurrentDoc, type VersionDoc } from './documents';
+import { ChangeCounters, type CounterDoc } from './counters';
 import { isTransient } from './transient';
+import { UniqueKeys, type UniqueKeyDoc } from './unique-keys';
 
 /**
  * The write protocol of the MongoDB adapter: compare-and-set without
@@ -33,11 +35,23 @@ import { isTransient } from './transient';
  */
 export class VersionLog {
   private readonly cleanups = new Set<Promise<unknown>>();
+  private readonly uniqueKeys: UniqueKeys;
+  private readonly counters: ChangeCounters;
 
   constructor(
     private readonly versions: Collection<VersionDoc>,
     private readonly resources: Collection<CurrentDoc>,
-  ) {}
+    keys: Collection<UniqueKeyDoc>,
+    counters: Collection<CounterDoc>,
+  ) {
+    this.uniqueKeys = new UniqueKeys(keys, (type, id) => this.newest(type, id));
+    this.counters = new ChangeCounters(counters);
+  }
+
+  /** @see ResourceStore.changeMarker */
+  marker(types: readonly string[]): Promise<string> {
+    return this.counters.marker(types);
+  }
 
   async write(w: VersionWrite): Promise<void> {
     if (w.versionId <= w.expectedVersion) {
@@ -55,18 +69,22 @@ export class VersionLog {
       }
     }
     const doc = toVersionDoc(w);
+    // Unique keys are claimed before the commit point (see unique-keys.ts).
+    const claims = w.deleted ? [] : (w.uniqueKeys ?? []);
+    await this.uniqueKeys.claim({ ...w, uniqueKeys: claims });
     try {
       // Driver retryable writes (replica sets) are deduplicated by the server
       // with the session's transaction number, so a retried insert that had
       // succeeded reports success, not a duplicate key.
       await this.versions.insertOne(doc);
     } catch (err) {
+      await this.uniqueKeys.giveBack(`${w.type}/${w.id}`, w.versionId, claims).catch(() => undefined);
       if (isDuplicateKey(err)) {
         throw await this.conflict(w.type, w.id);
       }
       throw err;
     }
-    await this.settleCommitted(doc);
+    await this.settleCommitted(doc, w.deleted || w.uniqueKeys !== undefined);
   }
 
   /**
@@ -76,10 +94,14 @@ export class VersionLog {
    * refuses, the `pending` marker stays and the next read or write of the
    * resource (or the start-up sweep) finishes it.
    */
-  private async settleCommitted(doc: VersionDoc): Promise<void> {
+  private async settleCommitted(doc: VersionDoc, releaseKeys: boolean): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         await this.rollForward(doc);
+        if (releaseKeys) {
+          // Keys an update dropped, or a delete: stale claims would be taken over anyway, this frees them now.
+          await this.uniqueKeys.release(`${doc.type}/${doc.id}`, doc.uk ?? []);
+        }
         return;
       } catch (err) {
         if (!isTransient(err) || attempt >= 2) {
@@ -137,6 +159,8 @@ export class VersionLog {
       return;
     }
     await this.advance(toCurrentDoc(doc, doc.pending));
+    // Before the marker goes: a crash here is redone by recovery, so no process misses the change.
+    await this.counters.bump(doc.type);
     // Only once the current document holds this version (or a newer one) may
     // the marker go: readers trust a version without it to be rolled forward.
     const cleanup = this.versions.updateOne({ _id: { $eq: doc._id } }, { $unset: { pending: '' } });
