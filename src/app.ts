@@ -2,7 +2,8 @@ import type { Resource } from '@medplum/fhirtypes';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import type { Config } from './config';
-import { buildCapabilityStatement } from './fhir/capability';
+import { buildCapabilityStatement, type SecurityInfo } from './fhir/capability';
+import { smartConfiguration } from './auth/smart-configuration';
 import { loadDefinitions } from './fhir/definitions';
 import { loadAccessMatrix, type AccessMatrix } from './access/matrix';
 import { AccessFacts } from './fhir/access-facts';
@@ -55,6 +56,8 @@ export interface AppDeps {
    * a server with access control but no authentication cannot be built.
    */
   authenticator?: Authenticator;
+  /** Token issuer and endpoints, for the CapabilityStatement and SMART discovery. */
+  security?: SecurityInfo;
 }
 
 /**
@@ -88,7 +91,7 @@ export function createApp(deps: AppDeps): Express {
     limits: { defaultCount: config.defaultPageSize, maxCount: config.maxPageSize },
   });
   const capabilityStatement = JSON.stringify(
-    buildCapabilityStatement({ baseUrl: config.baseUrl, version: deps.version ?? '0.0.0', date: new Date().toISOString() }),
+    buildCapabilityStatement({ baseUrl: config.baseUrl, version: deps.version ?? '0.0.0', date: new Date().toISOString(), security: deps.security }),
   );
 
   const app = express();
@@ -96,6 +99,10 @@ export function createApp(deps: AppDeps): Express {
   app.disable('etag'); // FHIR ETags are version ids, set explicitly
   app.set('query parser', 'simple');
   app.use(accessLog(logger));
+  const smart = JSON.stringify(smartConfiguration(deps.security));
+  const sendSmart = (_req: Request, res: Response) => res.type('application/json').send(smart);
+  app.get('/.well-known/smart-configuration', sendSmart);
+  app.get('/fhir/.well-known/smart-configuration', sendSmart);
   if (deps.authenticator) {
     app.use('/fhir', authenticate(deps.authenticator));
   }

@@ -14,7 +14,10 @@ const JWKS_COOLDOWN_MS = 30_000;
  * provider needs no restart.
  * @see https://openid.net/specs/openid-connect-discovery-1_0.html
  */
-export async function keyLookup(auth: AuthConfig, dataDir: string): Promise<{ keys: JWTVerifyGetKey; source: string }> {
+export async function keyLookup(
+  auth: AuthConfig,
+  dataDir: string,
+): Promise<{ keys: JWTVerifyGetKey; source: string; discovery?: OpenIdConfiguration }> {
   if (auth.kind === 'dev') {
     const { publicJwk } = await devSigningKey(dataDir);
     return { keys: createLocalJWKSet({ keys: [publicJwk] }), source: `development key in ${devKeyFile(dataDir)}` };
@@ -26,24 +29,34 @@ export async function keyLookup(auth: AuthConfig, dataDir: string): Promise<{ ke
     }
     return { keys: createLocalJWKSet(jwks as { keys: JWK[] }), source: `JWKS file ${auth.jwksFile}` };
   }
-  const jwksUrl = auth.jwksUrl ?? (await discoverJwksUri(auth.issuer));
+  const discovery = auth.jwksUrl ? undefined : await discover(auth.issuer);
+  const jwksUrl = auth.jwksUrl ?? (discovery as OpenIdConfiguration).jwks_uri;
   return {
     keys: createRemoteJWKSet(new URL(jwksUrl), { cacheMaxAge: JWKS_MAX_AGE_MS, cooldownDuration: JWKS_COOLDOWN_MS }),
     source: `JWKS ${auth.jwksUrl ? 'URL' : 'discovered from the issuer'} ${jwksUrl}`,
+    discovery,
   };
 }
 
-/** The issuer's `jwks_uri` from its OpenID discovery document. */
-export async function discoverJwksUri(issuer: string): Promise<string> {
+/** What the server reads of an issuer's OpenID discovery document. */
+export interface OpenIdConfiguration {
+  jwks_uri: string;
+  token_endpoint?: string;
+  authorization_endpoint?: string;
+}
+
+/** The issuer's OpenID discovery document (`jwks_uri` required). */
+export async function discover(issuer: string): Promise<OpenIdConfiguration> {
   const res = await fetch(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(10_000) });
   if (!res.ok) {
     throw new Error(`OpenID discovery at ${issuer} answered ${res.status}`);
   }
-  const doc = (await res.json()) as { jwks_uri?: unknown; issuer?: unknown };
+  const doc = (await res.json()) as Record<string, unknown>;
   if (typeof doc.jwks_uri !== 'string') {
     throw new Error(`OpenID discovery at ${issuer} gives no jwks_uri`);
   }
-  return doc.jwks_uri;
+  const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  return { jwks_uri: doc.jwks_uri, token_endpoint: str(doc.token_endpoint), authorization_endpoint: str(doc.authorization_endpoint) };
 }
 
 /** Where the development signing key lives. */

@@ -3,8 +3,10 @@ import type {
   CapabilityStatement,
   CapabilityStatementRestResource,
   CapabilityStatementRestResourceSearchParam,
+  CapabilityStatementRestSecurity,
   SearchParameter,
 } from '@medplum/fhirtypes';
+import { DMP_BASE } from '../access/codes';
 import { loadDefinitions } from './definitions';
 import { isImplemented } from './search/parse-params';
 
@@ -29,12 +31,25 @@ export function supportedSearchParameters(type: string): SearchParameter[] {
   );
 }
 
+/** Types written by the server only (DMP-RULES.md § 8): read and search, no write interaction. */
+const SERVER_WRITTEN = new Set(['AuditEvent']);
+const READ_INTERACTIONS = new Set(['read', 'vread', 'history-instance', 'history-type', 'search-type']);
+
+/** The DMP operations, per type. */
+const OPERATIONS: Record<string, { name: string; definition: string; documentation: string }[]> = {
+  Patient: [
+    { name: 'close', definition: `${DMP_BASE}/OperationDefinition/Patient-close`, documentation: 'POST Patient/{id}/$close (optional Parameters reason): closes the DMP; the patient, a legal representative or the administrator.' },
+    { name: 'reopen', definition: `${DMP_BASE}/OperationDefinition/Patient-reopen`, documentation: 'POST Patient/{id}/$reopen: reopens a closed DMP; same callers.' },
+  ],
+};
+
 function resourceEntry(type: string, revIncludes: Map<string, string[]>): CapabilityStatementRestResource {
   const params = supportedSearchParameters(type);
   return {
     type: type as CapabilityStatementRestResource['type'],
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
-    interaction: TYPE_INTERACTIONS.map((code) => ({ code })),
+    interaction: TYPE_INTERACTIONS.filter((code) => !SERVER_WRITTEN.has(type) || READ_INTERACTIONS.has(code)).map((code) => ({ code })),
+    ...(OPERATIONS[type] ? { operation: OPERATIONS[type] } : {}),
     versioning: 'versioned-update',
     readHistory: true,
     updateCreate: true,
@@ -50,6 +65,45 @@ function resourceEntry(type: string, revIncludes: Map<string, string[]>): Capabi
     ],
   };
 }
+
+/** Where tokens come from, for `rest.security` and SMART discovery. */
+export interface SecurityInfo {
+  issuer: string;
+  tokenEndpoint?: string;
+  authorizeEndpoint?: string;
+}
+
+/**
+ * `rest.security`: SMART-on-FHIR bearer tokens, the endpoints of the
+ * issuer when known, and the DMP claims the server reads.
+ * @see https://hl7.org/fhir/smart-app-launch/conformance.html
+ */
+function restSecurity(s: SecurityInfo): CapabilityStatementRestSecurity {
+  const uris = [
+    ...(s.tokenEndpoint ? [{ url: 'token', valueUri: s.tokenEndpoint }] : []),
+    ...(s.authorizeEndpoint ? [{ url: 'authorize', valueUri: s.authorizeEndpoint }] : []),
+  ];
+  return {
+    cors: false,
+    service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+    ...(uris.length > 0 ? { extension: [{ url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris', extension: uris }] } : {}),
+    description:
+      `Bearer JWT (ES256 or RS256) issued by ${s.issuer}, audience this server. Claims (DMP-RULES § 7): sub, role ` +
+      '(patient, representative, professional, regulator, feeder, assurance-maladie, admin; insurer, employer and ' +
+      'occupational-physician are always refused), patient, rpps, profession (TRE_G15), purpose_of_use (normal, ' +
+      'bris_de_glace, centre_15), organization, scope (SMART v1 or v2 resource scopes, enforced in addition). ' +
+      'Public without a token: /metadata and /.well-known/smart-configuration.',
+  };
+}
+
+/** What each role may do, in one paragraph (the README and docs/access-control.md have the details). */
+const ACCESS_DOCUMENTATION =
+  'DMP access control: the patient and legal representatives read their DMP (minus INVISIBLE_PATIENT / ' +
+  'INVISIBLE_REPRESENTANTS_LEGAUX) and manage Consents; the médecin traitant reads everything; professionals ' +
+  'authorised by a permit Consent, or in bris_de_glace / centre_15 mode unless opposed, read what the profession ' +
+  'matrix allows, minus MASQUE_PS unless author; blocked professionals and closed DMPs are refused; feeders ' +
+  'read their own submissions; Assurance Maladie writes REMB only; the administrator reads directory and ' +
+  'conformance resources only. Refused: 403; hidden: 404 as if unknown. AuditEvents are written by the server only.';
 
 /** `Source:param` revincludes, per target type. */
 function revIncludesByTarget(types: readonly string[]): Map<string, string[]> {
@@ -72,7 +126,7 @@ function revIncludesByTarget(types: readonly string[]): Map<string, string[]> {
  * types, the interactions the router serves, the indexed search parameters.
  * @see https://hl7.org/fhir/R4/capabilitystatement.html
  */
-export function buildCapabilityStatement(opts: { baseUrl: string; version: string; date: string }): CapabilityStatement {
+export function buildCapabilityStatement(opts: { baseUrl: string; version: string; date: string; security?: SecurityInfo }): CapabilityStatement {
   const { resourceTypes } = loadDefinitions();
   const rev = revIncludesByTarget(resourceTypes);
   return {
@@ -92,6 +146,8 @@ export function buildCapabilityStatement(opts: { baseUrl: string; version: strin
         resource: resourceTypes.map((t) => resourceEntry(t, rev)),
         interaction: [{ code: 'history-system' }, { code: 'search-system' }],
         searchParam: COLUMN_PARAMS,
+        ...(opts.security ? { security: restSecurity(opts.security) } : {}),
+        documentation: ACCESS_DOCUMENTATION,
       },
     ],
   };

@@ -1,4 +1,4 @@
-import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWK, type KeyLike } from 'jose';
 import { createAuthenticator, type Authenticator } from '../../src/auth/authenticator';
 import type { PurposeOfUse, Role } from '../../src/auth/principal';
 
@@ -20,6 +20,8 @@ export interface TestAuth {
   authenticator: Authenticator;
   /** The public key set the authenticator trusts. */
   jwks: { keys: JWK[] };
+  /** The trusted signing key (tests that forge tokens sign with it). */
+  privateKey: KeyLike;
   /** A real ES256 token for the claims, signed by the trusted key. */
   tokenFor(claims: TestClaims, opts?: { expiresIn?: string }): Promise<string>;
 }
@@ -33,6 +35,7 @@ export async function createTestAuth(): Promise<TestAuth> {
   return {
     authenticator,
     jwks,
+    privateKey,
     tokenFor: (claims, opts = {}) =>
       new SignJWT({ ...claims })
         .setProtectedHeader({ alg: 'ES256', kid: 'test-key' })
