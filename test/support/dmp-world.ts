@@ -33,6 +33,8 @@ export const ACTORS = {
   lab: { role: 'feeder', sub: 'lab-biomed', organization: 'lab-1' },
   cnam: { role: 'assurance-maladie', sub: 'cnam' },
   insurer: { role: 'insurer', sub: 'mutuelle' },
+  employer: { role: 'employer', sub: 'employer' },
+  occupationalPhysician: { role: 'occupational-physician', sub: 'medecin-du-travail', rpps: '10000000099' },
   admin: { role: 'admin', sub: 'ops' },
 } as const;
 export type ActorName = keyof typeof ACTORS | 'patient' | 'representative';
