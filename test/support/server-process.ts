@@ -1,0 +1,74 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from './auth';
+
+const ROOT = path.join(__dirname, '..', '..');
+
+/** A real server process (dist/src/server.js, built by the global setup) on a loopback port. */
+export interface ServerProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** A temporary directory with the test JWKS, for AUTH_JWKS_FILE. */
+export function jwksFile(auth: TestAuth): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-jwks-'));
+  const file = path.join(dir, 'jwks.json');
+  fs.writeFileSync(file, JSON.stringify(auth.jwks));
+  return file;
+}
+
+/** Starts the server with the test key trusted and `env` added; resolves once /fhir/metadata answers. */
+export async function startServer(env: Record<string, string>, auth: TestAuth): Promise<ServerProcess> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'server.js')], {
+    env: {
+      PATH: process.env.PATH,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      AUTH_ISSUER: TEST_ISSUER,
+      AUTH_AUDIENCE: TEST_AUDIENCE,
+      AUTH_JWKS_FILE: jwksFile(auth),
+      BASE_URL: TEST_AUDIENCE,
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr += String(d)));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`);
+    try {
+      if ((await fetch(`${url}/fhir/metadata`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 200) throw new Error(`server did not start: ${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
