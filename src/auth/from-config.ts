@@ -6,8 +6,9 @@ import type { SecurityInfo } from '../fhir/capability';
 /** The authenticator of a configuration, and a line for the start-up log (no secrets). */
 export async function authenticatorFromConfig(
   config: Pick<Config, 'auth' | 'dataDir'>,
+  opts: { jwksCooldownMs?: number } = {},
 ): Promise<{ authenticator: Authenticator; describe: string; security: SecurityInfo }> {
-  const { keys, source, discovery } = await keyLookup(config.auth, config.dataDir);
+  const { keys, source, discovery } = await keyLookup(config.auth, config.dataDir, opts.jwksCooldownMs);
   return {
     authenticator: createAuthenticator({ issuer: config.auth.issuer, audience: config.auth.audience, keys }),
     security: { issuer: config.auth.issuer, tokenEndpoint: discovery?.token_endpoint, authorizeEndpoint: discovery?.authorization_endpoint },

@@ -17,6 +17,8 @@ const JWKS_COOLDOWN_MS = 30_000;
 export async function keyLookup(
   auth: AuthConfig,
   dataDir: string,
+  /** Least time between two fetches of a remote key set (an unknown `kid` refetches after it). */
+  cooldownMs = JWKS_COOLDOWN_MS,
 ): Promise<{ keys: JWTVerifyGetKey; source: string; discovery?: OpenIdConfiguration }> {
   if (auth.kind === 'dev') {
     const { publicJwk } = await devSigningKey(dataDir);
@@ -32,7 +34,7 @@ export async function keyLookup(
   const discovery = auth.jwksUrl ? undefined : await discover(auth.issuer);
   const jwksUrl = auth.jwksUrl ?? (discovery as OpenIdConfiguration).jwks_uri;
   return {
-    keys: createRemoteJWKSet(new URL(jwksUrl), { cacheMaxAge: JWKS_MAX_AGE_MS, cooldownDuration: JWKS_COOLDOWN_MS }),
+    keys: createRemoteJWKSet(new URL(jwksUrl), { cacheMaxAge: JWKS_MAX_AGE_MS, cooldownDuration: cooldownMs }),
     source: `JWKS ${auth.jwksUrl ? 'URL' : 'discovered from the issuer'} ${jwksUrl}`,
     discovery,
   };
