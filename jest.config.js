@@ -3,7 +3,7 @@
  * (.ci/run starts FerretDB and sets it); the global setup says which adapters
  * a run covers.
  */
-const MONGO_SERVER_ONLY = ['mongo-versions', 'mongo-search', 'mongo-native-path', 'mongo-filter-server'];
+const MONGO_SERVER_ONLY = ['mongo-versions', 'mongo-search', 'mongo-native-path', 'mongo-filter-server', 'mongo-unique-keys'];
 
 /** @type {import('jest').Config} */
 module.exports = {
