@@ -10,6 +10,9 @@ export const WORKLOADS = [
   'create',
   'read',
   'update',
+  'acl-read',
+  'acl-search',
+  'acl-include',
 ] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
@@ -52,7 +55,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --resources <n>         resources loaded for the search workloads (default 100000)
   --load-concurrency <n>  parallel POSTs while loading (default 64)
   --only <list>           comma-separated subset of: ${WORKLOADS.join(', ')}
-                          (also: "search" = every search workload, "crud" = create,read,update)
+                          (also: "search" = every search workload, "crud" = create,read,update,
+                          "acl" = acl-read,acl-search,acl-include: an authorised pharmacist, access
+                          control on, then the same requests on the baseline server with it off)
   --store <sqlite|mongo>  store of the server (default sqlite, fresh temp DATA_DIR)
   --mongodb-url <url>     MongoDB URL for --store mongo (loopback only; a fresh database is used)
   --no-pin                do not pin with taskset
@@ -76,6 +81,7 @@ function expandOnly(raw: string | undefined): WorkloadName[] {
   for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
     if (part === 'search') WORKLOADS.filter((w) => w.startsWith('search-')).forEach((w) => wanted.add(w));
     else if (part === 'crud') ['create', 'read', 'update'].forEach((w) => wanted.add(w));
+    else if (part === 'acl') WORKLOADS.filter((w) => w.startsWith('acl-')).forEach((w) => wanted.add(w));
     else if ((WORKLOADS as readonly string[]).includes(part)) wanted.add(part);
     else throw new BenchError(`--only: unknown workload "${part}" (known: ${WORKLOADS.join(', ')}, search, crud)`);
   }

@@ -3,6 +3,7 @@
  * valid control key, accented names, French addresses and phone numbers.
  * Deterministic (seeded) so two runs store the same kind of data.
  */
+import { GENERAL_PRACTITIONER } from './auth';
 
 /** INS-NIR identifier system (DMP-RULES.md § 1). */
 export const INS_NIR = 'urn:oid:1.2.250.1.213.1.4.8';
@@ -100,6 +101,8 @@ export function frenchPatient(r: () => number, serial: number, id?: string): Pat
     gender: female ? 'female' : 'male',
     birthDate: birth.toISOString().slice(0, 10),
     address: [{ use: 'home', line: [`${between(r, 1, 180)} ${pick(r, STREETS)}`], city, postalCode, country: 'FR' }],
+    // The bench's médecin traitant: the loader, who reads everything back (bench/auth.ts).
+    generalPractitioner: GENERAL_PRACTITIONER,
   };
   return { ins, family, body };
 }

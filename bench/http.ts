@@ -7,6 +7,13 @@ import { BenchError } from './cli';
 
 export const FHIR_JSON = 'application/fhir+json';
 
+/** `Authorization` sent by createResource and getJson (the loader's token); none for the baseline server. */
+let authorization: string | undefined;
+export function useAuthorization(value: string | undefined): void {
+  authorization = value;
+}
+const auth = (): Record<string, string> => (authorization ? { authorization } : {});
+
 /** A minimal Bundle view, enough to check search answers. */
 export interface SearchBundle {
   resourceType: 'Bundle';
@@ -25,7 +32,7 @@ export async function createResource(base: string, body: Record<string, unknown>
   const type = body.resourceType as string;
   const res = await fetch(`${base}/${type}`, {
     method: 'POST',
-    headers: { 'content-type': FHIR_JSON, accept: FHIR_JSON, prefer: 'return=minimal' },
+    headers: { 'content-type': FHIR_JSON, accept: FHIR_JSON, prefer: 'return=minimal', ...auth() },
     body: JSON.stringify(body),
   });
   if (res.status !== 201) throw await failure(`POST ${type}`, res);
@@ -42,7 +49,7 @@ export async function createResource(base: string, body: Record<string, unknown>
 
 /** GETs a URL under the FHIR base and parses the JSON answer; anything but 200 throws. */
 export async function getJson<T = unknown>(base: string, relative: string): Promise<T> {
-  const res = await fetch(`${base}/${relative}`, { headers: { accept: FHIR_JSON } });
+  const res = await fetch(`${base}/${relative}`, { headers: { accept: FHIR_JSON, ...auth() } });
   if (res.status !== 200) throw await failure(`GET ${relative}`, res);
   return (await res.json()) as T;
 }

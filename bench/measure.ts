@@ -10,6 +10,8 @@ export interface Scenario {
   requests: autocannon.Request[];
   /** Runs before the warm-up and before the measured run (e.g. re-read versions). */
   beforeRun?: () => Promise<void>;
+  /** `Authorization` header of every request (absent: the baseline server, no token). */
+  authorization?: string;
 }
 
 export interface LoadSettings {
@@ -79,7 +81,7 @@ function fire(origin: string, scenario: Scenario, connections: number, seconds: 
         pipelining: 1,
         duration: seconds,
         timeout: 30,
-        headers: { accept: 'application/fhir+json' },
+        headers: { accept: 'application/fhir+json', ...(scenario.authorization ? { authorization: scenario.authorization } : {}) },
         requests: scenario.requests,
       },
       (err, result) => (err ? reject(err) : resolve(result)),

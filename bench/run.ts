@@ -1,4 +1,9 @@
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { aclWorkloads, authorisePharmacist } from './acl';
+import { createBenchAuth, type BenchAuth } from './auth';
+import { useAuthorization } from './http';
 import { BenchError, parseOptions, type BenchOptions, type WorkloadName } from './cli';
 import { loadDataSet, type DataSet } from './dataset';
 import { measure, type LoadSettings, type Scenario, type WorkloadResult } from './measure';
@@ -17,6 +22,8 @@ import { createScenario, readScenario, updateScenario } from './workloads';
  */
 const REPO_ROOT = path.resolve(__dirname, '..', '..');
 const READ_POOL = 1000;
+/** The `aud` of the bench's tokens (the servers trust it through AUTH_AUDIENCE). */
+const BENCH_AUDIENCE = 'https://bench.dmp.invalid/fhir';
 
 const say = (s: string) => process.stdout.write(`${s}\n`);
 
@@ -26,10 +33,14 @@ function summary(r: WorkloadResult): string {
   return `  ${r.name}: ${r.reqPerSec.toFixed(0)} req/s, p50 ${r.latencyMs.p50} ms, p95 ${r.latencyMs.p95} ms, p99 ${r.latencyMs.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}; server CPU ${r.serverCpuPercent ?? '?'}% (${r.reqPerServerCpuSecond ?? '?'} req per CPU-s), bench CPU ${r.clientCpuPercent}%, load ${r.loadAverage1m}${met === undefined ? '' : met ? ' (target met)' : ' (target MISSED)'}`;
 }
 
-async function runSearches(server: RunningServer, opts: BenchOptions, names: WorkloadName[], load: LoadSettings, results: WorkloadResult[]): Promise<DataSet> {
-  say(`\nLoading the search data set (~${opts.resources} resources, ${opts.loadConcurrency} parallel POSTs)...`);
+async function loadData(server: RunningServer, opts: BenchOptions): Promise<DataSet> {
+  say(`\nLoading the search data set (~${opts.resources} resources, ${opts.loadConcurrency} parallel POSTs, as the patients' médecin traitant)...`);
   const ds = await loadDataSet(server.base, opts.resources, opts.loadConcurrency);
   say(`Loaded ${ds.total} resources in ${ds.loadSeconds.toFixed(1)} s (${Math.round(ds.total / ds.loadSeconds)} creates/s): ${JSON.stringify(ds.counts)}`);
+  return ds;
+}
+
+async function runSearches(server: RunningServer, ds: DataSet, names: WorkloadName[], load: LoadSettings, results: WorkloadResult[], authorization: string): Promise<void> {
   const workloads = searchWorkloads(ds, names);
   // Check every search before timing any: a fast wrong answer is not a result.
   for (const w of workloads) {
@@ -38,19 +49,19 @@ async function runSearches(server: RunningServer, opts: BenchOptions, names: Wor
   }
   for (const w of workloads) {
     say(`\n${w.name}: ${w.description}`);
-    const r = await measure(new URL(server.base).origin, searchScenario(w), load);
+    const r = await measure(new URL(server.base).origin, { ...searchScenario(w), authorization }, load);
     results.push(r);
     say(summary(r));
   }
-  return ds;
 }
 
-async function runCrud(server: RunningServer, opts: BenchOptions, names: WorkloadName[], load: LoadSettings, results: WorkloadResult[]): Promise<void> {
+async function runCrud(server: RunningServer, opts: BenchOptions, names: WorkloadName[], load: LoadSettings, results: WorkloadResult[], authorization: string): Promise<void> {
   for (const name of names) {
     let scenario: Scenario;
     if (name === 'create') scenario = createScenario();
     else if (name === 'read') scenario = await readScenario(server.base, READ_POOL, opts.loadConcurrency);
     else scenario = await updateScenario(server.base, opts.connections, opts.loadConcurrency);
+    scenario.authorization = authorization;
     say(`\n${name}: ${scenario.description}`);
     const r = await measure(new URL(server.base).origin, scenario, load);
     results.push(r);
@@ -65,7 +76,12 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
   say(`Pinning: ${pinning.note}`);
   say(`Store: ${opts.store}; workloads: ${opts.only.join(', ')}; ${opts.connections} connections, pipelining 1, ${opts.warmup} s warm-up + ${opts.duration} s measured each`);
 
-  const server = await startServer({ store: opts.store, mongodbUrl: opts.mongodbUrl, pinning, nodeArgs: opts.serverNodeArgs, keepData: opts.keepData });
+  const auth = await createBenchAuth(BENCH_AUDIENCE);
+  useAuthorization(auth.gp);
+  // A DATA_DIR of our own, kept between the access-on server and the baseline server (same data for both).
+  const dataDir = opts.store === 'sqlite' ? fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-bench-')) : undefined;
+  const serverOpts = { store: opts.store, mongodbUrl: opts.mongodbUrl, pinning, nodeArgs: opts.serverNodeArgs, keepData: opts.keepData, dataDir };
+  let server = await startServer({ ...serverOpts, entry: 'server', env: auth.env });
   const onSignal = (signal: NodeJS.Signals) => {
     process.stderr.write(`\n${signal}: stopping the server...\n`);
     void server.stop().finally(() => process.exit(130));
@@ -79,9 +95,15 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
   let dataset: DataSet | undefined;
   try {
     const searches = opts.only.filter((n) => n.startsWith('search-'));
-    if (searches.length > 0) dataset = await runSearches(server, opts, searches, load, results);
-    await runCrud(server, opts, opts.only.filter((n) => !n.startsWith('search-')), load, results);
-    const memory = server.memory();
+    const acl = opts.only.filter((n) => n.startsWith('acl-'));
+    if (searches.length + acl.length > 0) dataset = await loadData(server, opts);
+    if (searches.length > 0) await runSearches(server, dataset as DataSet, searches, load, results, auth.gp);
+    await runCrud(server, opts, opts.only.filter((n) => !n.startsWith('search-') && !n.startsWith('acl-')), load, results, auth.gp);
+    let memory = server.memory();
+    if (acl.length > 0) {
+      server = await runAccessControl(server, { ...serverOpts, entry: 'baseline' }, dataset as DataSet, acl, auth, opts, load, results);
+      memory = server.memory() ?? memory;
+    }
 
     printTable(results);
     const comparable = opts.store === 'sqlite' && pinning.pinned;
@@ -105,7 +127,61 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
     say(`Results written to ${path.relative(process.cwd(), file) || file}`);
   } finally {
     await server.stop();
+    auth.dispose();
+    if (dataDir && !opts.keepData) fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * The access-control comparison: the pharmacist's workloads on the server
+ * (authentication, DMP rules, matrix), then the same requests on the
+ * baseline server (both off) over the same data; returns the server left running.
+ */
+async function runAccessControl(
+  loadingServer: RunningServer,
+  baselineOpts: Parameters<typeof startServer>[0],
+  ds: DataSet,
+  names: WorkloadName[],
+  auth: BenchAuth,
+  opts: BenchOptions,
+  load: LoadSettings,
+  results: WorkloadResult[],
+): Promise<RunningServer> {
+  let server = loadingServer;
+  say('\nAccess control: the pharmacist records his Consent on every patient...');
+  await authorisePharmacist(server.base, ds, auth, opts.loadConcurrency);
+  const workloads = await aclWorkloads(server.base, ds, names, auth);
+  say('  verified: the pharmacist\'s answers match the stored data');
+  if (opts.store === 'sqlite') {
+    // Both servers compared must start alike: a stopped server leaves its SQLite file checkpointed (empty WAL),
+    // while the loading server still carries the WAL of every write. Restart it before measuring.
+    await server.stop();
+    server = await startServer({ ...baselineOpts, entry: 'server', env: auth.env });
+  }
+  const on: WorkloadResult[] = [];
+  for (const w of workloads) {
+    const scenario = w.scenario(auth.pharmacist);
+    say(`\n${w.name} (access control on): ${scenario.description}`);
+    const r = await measure(new URL(server.base).origin, { ...scenario, name: `${w.name} (on)` }, { ...load, serverCpuSeconds: server.cpuSeconds });
+    on.push(r);
+    say(summary(r));
+  }
+  if (opts.store !== 'sqlite') {
+    say('\nThe baseline comparison runs on the embedded store only (the target is for it).');
+    results.push(...on);
+    return server;
+  }
+  await server.stop();
+  const baseline = await startServer(baselineOpts);
+  for (const [i, w] of workloads.entries()) {
+    const scenario = w.scenario(undefined);
+    say(`\n${w.name} (access control off, baseline server)`);
+    const r = await measure(new URL(baseline.base).origin, { ...scenario, name: `${w.name} (off)` }, { ...load, serverCpuSeconds: baseline.cpuSeconds });
+    const ratio = (on[i] as WorkloadResult).reqPerSec / r.reqPerSec;
+    say(`${summary(r)}\n  => with access control: ${(ratio * 100).toFixed(0)}% of the baseline's req/s (target >= 85%)`);
+    results.push(on[i] as WorkloadResult, r);
+  }
+  return baseline;
 }
 
 async function main(): Promise<number> {

@@ -34,7 +34,7 @@ export interface SearchWorkload {
 
 const enc = encodeURIComponent;
 
-function tokenSearch(ds: DataSet, r: () => number): SearchWorkload {
+export function tokenSearch(ds: DataSet, r: () => number): SearchWorkload {
   const byPatientCode = new Map<string, string[]>();
   for (const o of ds.observations) {
     const key = `${o.patient}:${o.code}`;
@@ -111,7 +111,7 @@ function dateSearch(ds: DataSet): SearchWorkload {
   return { name: 'search-date', description: `Observation?date=geYYYY-MM-01&date=lt(next month): ~${avg} matches, first page of ${PAGE_SIZE}`, queries, expected };
 }
 
-function includeSearch(ds: DataSet, r: () => number): SearchWorkload {
+export function includeSearch(ds: DataSet, r: () => number): SearchWorkload {
   const byPatient = new Map<number, typeof ds.reports>();
   for (const rep of ds.reports) byPatient.set(rep.patient, [...(byPatient.get(rep.patient) ?? []), rep]);
   const queries: string[] = [];

@@ -16,6 +16,12 @@ export interface ServerOptions {
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs: string[];
   keepData: boolean;
+  /** `server`: dist/src/server.js (authentication and access control on); `baseline`: the bench's entry with both off. */
+  entry: 'server' | 'baseline';
+  /** Extra environment (the bench's AUTH_* settings). */
+  env?: Record<string, string>;
+  /** Reuse this DATA_DIR (and keep it) instead of a fresh temporary one. */
+  dataDir?: string;
 }
 
 /** A running server process and how to stop it. */
@@ -25,6 +31,8 @@ export interface RunningServer {
   pid: number;
   /** Where the data lives (temp dir, or mongo URL + database). */
   dataLocation: string;
+  /** The SQLite DATA_DIR (undefined on MongoDB). */
+  dataDir?: string;
   /** Current and peak resident memory of the server process, from /proc/<pid>/status. */
   memory(): { rssMb: number; peakRssMb: number } | undefined;
   /** CPU seconds (user + system, all threads) the server has used so far, from /proc/<pid>/stat. */
@@ -133,10 +141,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     env.MONGODB_URL = opts.mongodbUrl;
     env.MONGODB_DB = mongoDb;
   } else {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-bench-'));
+    dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-bench-'));
     env.DATA_DIR = dataDir;
   }
-  const entry = path.resolve(__dirname, '..', 'src', 'server.js');
+  Object.assign(env, opts.env ?? {});
+  const entry = opts.entry === 'baseline' ? path.resolve(__dirname, 'baseline-server.js') : path.resolve(__dirname, '..', 'src', 'server.js');
   const nodeArgv = [...opts.nodeArgs, entry];
   const child = opts.pinning.pinned
     ? spawn('taskset', ['-c', String(opts.pinning.serverCpu), process.execPath, ...nodeArgv], { env, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -161,7 +170,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
         clearTimeout(timer);
       }
       process.off('exit', killNow);
-      if (opts.keepData) return;
+      if (opts.keepData || opts.dataDir) return;
       if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
       if (mongoDb && opts.mongodbUrl) await dropDatabase(opts.mongodbUrl, mongoDb);
     })();
@@ -177,6 +186,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   return {
     base,
     pid,
+    dataDir,
     dataLocation: dataDir ?? `${opts.mongodbUrl} database ${mongoDb}`,
     memory: () => readMemory(pid),
     cpuSeconds: () => readCpuSeconds(pid),

@@ -64,7 +64,21 @@ export const AccessParam = {
   docType: 'dmp-doctype',
   /** token: the creating principal (see CREATOR_EXTENSION). */
   creator: 'dmp-creator',
+  /**
+   * token: one entry per (patient, document type): code `patientId|docType`,
+   * system the visibility labels present as letters (M, P, R, sorted; `-`
+   * for none). Lets "in this DMP, of these types, not masked" be one index
+   * probe instead of three (the matrix check of every professional's search).
+   */
+  patientDocType: 'dmp-pdl',
 } as const;
+
+/** The letter of each visibility label in `dmp-pdl` entries. */
+export const LABEL_LETTER: Readonly<Record<string, string>> = {
+  MASQUE_PS: 'M',
+  INVISIBLE_PATIENT: 'P',
+  INVISIBLE_REPRESENTANTS_LEGAUX: 'R',
+};
 
 /**
  * Pseudo document types of the matrix: resources only the patient side reads

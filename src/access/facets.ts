@@ -1,6 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { IndexEntry } from '../fhir/search/index-entry';
-import { AccessParam, CREATOR_EXTENSION, DocType, LABELS } from './codes';
+import { AccessParam, CREATOR_EXTENSION, DocType, LABEL_LETTER, LABELS } from './codes';
 import type { AccessMatrix } from './matrix';
 
 /**
@@ -145,6 +145,12 @@ function collectPatientRefs(value: unknown, out: Set<string>, depth: number): vo
   }
 }
 
+/** The labels as sorted letters (`-` for none), the `system` of `dmp-pdl` entries. */
+export function labelFlags(labels: ReadonlySet<string>): string {
+  const letters = [...labels].map((l) => LABEL_LETTER[l]).filter(Boolean).sort().join('');
+  return letters || '-';
+}
+
 /**
  * The synthetic index entries of {@link AccessParam}, written with every
  * version so that the access restriction is part of each store query.
@@ -160,6 +166,12 @@ export function accessIndexEntries(f: AccessFacets): IndexEntry[] {
   }
   for (const code of f.docTypes) {
     out.push({ kind: 'token', param: AccessParam.docType, system: null, code, text: null });
+  }
+  const flags = labelFlags(f.labels);
+  for (const id of f.patients) {
+    for (const code of f.docTypes) {
+      out.push({ kind: 'token', param: AccessParam.patientDocType, system: flags, code: `${id}|${code}`, text: null });
+    }
   }
   if (f.creator) {
     const bar = f.creator.indexOf('|');

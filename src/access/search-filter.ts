@@ -17,11 +17,12 @@ export type AccessGroups = ReadonlyMap<Exclude<DmpAccess['level'], 'none'>, read
  * may see. It says exactly what {@link hiddenBecause} says per resource.
  */
 export function searchRestriction(p: Principal, groups: AccessGroups, matrix: AccessMatrix): Condition[][] {
-  const out: Condition[][] = [[noPatient()]]; // directory and conformance resources
+  const out: Condition[][] = [];
   const mine = creatorIs(p);
   for (const [level, ids] of groups) {
     if (ids.length === 0) continue;
     const inDmp = inPatients(ids);
+    // Factored as "in these DMPs and (rule or own)": the DMP test runs once per row, the cheap ones first.
     switch (level) {
       case 'patient':
         out.push([inDmp, labelAbsent(Label.invisibleToPatient)]);
@@ -30,15 +31,18 @@ export function searchRestriction(p: Principal, groups: AccessGroups, matrix: Ac
         out.push([inDmp, labelAbsent(Label.invisibleToPatient), labelAbsent(Label.invisibleToRepresentatives)]);
         break;
       case 'full':
-        out.push([inDmp, docTypeNoneOf([DocType.patientOnly])], [inDmp, mine]);
+        out.push([inDmp, anyOf([[docTypeNoneOf([DocType.patientOnly])], [mine]])]);
         break;
       case 'matrix': {
         const rule = matrixRule(matrix, effectiveProfession(p));
-        if (rule.kind !== 'none') {
-          const docs = rule.kind === 'noneOf' ? docTypeNoneOf(rule.types) : docTypeAnyOf(rule.types);
-          out.push([inDmp, docs, labelAbsent(Label.maskedFromProfessionals)]);
+        if (rule.kind === 'anyOf' && ids.length * rule.types.length <= MAX_PAIRS) {
+          // One probe: a (patient, allowed type) pair of a resource not masked from professionals.
+          const pairs = ids.flatMap((id) => rule.types.map((t) => `${id}|${t}`));
+          out.push([patientDocTypes(pairs, UNMASKED)], [inDmp, mine]);
+          break;
         }
-        out.push([inDmp, mine]);
+        const docs = rule.kind === 'none' ? undefined : rule.kind === 'noneOf' ? docTypeNoneOf(rule.types) : docTypeAnyOf(rule.types);
+        out.push([inDmp, anyOf([...(docs ? [[docs, labelAbsent(Label.maskedFromProfessionals)]] : []), [mine]])]);
         break;
       }
       case 'own':
@@ -46,7 +50,27 @@ export function searchRestriction(p: Principal, groups: AccessGroups, matrix: Ac
         break;
     }
   }
+  out.push([noPatient()]); // directory and conformance resources
   return out;
+}
+
+/** Above this many (patient, type) pairs, the three-probe form is used (a long list costs more than it saves). */
+const MAX_PAIRS = 64;
+
+/** Label letter sets without MASQUE_PS (see labelFlags). */
+const UNMASKED = ['-', 'P', 'PR', 'R'];
+
+function patientDocTypes(pairs: readonly string[], flags: readonly string[]): Condition {
+  return {
+    kind: 'entry',
+    entryKind: 'token',
+    param: AccessParam.patientDocType,
+    predicate: [[{ field: 'code', op: 'in', value: pairs }, { field: 'system', op: 'in', value: flags }]],
+  };
+}
+
+function anyOf(alternatives: Condition[][]): Condition {
+  return { kind: 'anyOf', alternatives };
 }
 
 /**

@@ -44,6 +44,10 @@ export class AccessFacts {
   /** Facts of several DMPs. */
   async patientFacts(ids: readonly string[]): Promise<Map<string, PatientFacts>> {
     const out = new Map<string, PatientFacts>();
+    if (ids.length === 1) {
+      // The common case (one resource, one DMP): no Promise.all.
+      return out.set(ids[0], await this.one(ids[0]));
+    }
     await Promise.all(ids.map(async (id) => out.set(id, await this.one(id))));
     return out;
   }

@@ -1,9 +1,9 @@
 import type { Consent, Resource } from '@medplum/fhirtypes';
-import { RPPS_SYSTEM } from '../access/codes';
+import { AccessParam, RPPS_SYSTEM } from '../access/codes';
 import type { Principal } from '../auth/principal';
 import { Reason, type Decision } from '../access/decision';
 import { dmpAccess, REFUSED_ROLES, type DmpAccess } from '../access/dmp-access';
-import { accessFacets, accessIndexEntries, type AccessFacets } from '../access/facets';
+import { accessFacets, accessIndexEntries, resourceClass, type AccessFacets } from '../access/facets';
 import { unknownPatient, type PatientFacts } from '../access/facts';
 import type { AccessMatrix } from '../access/matrix';
 import { decideRead, PATIENT_LOOKUP_ROLES } from '../access/read';
@@ -67,11 +67,14 @@ export class AccessGuard {
   async searchRestriction(ctx: RequestContext, types: readonly string[], params: readonly [string, string][]): Promise<Restriction> {
     const p = principalOf(ctx);
     const scoped = await scopedPatients(types, params, (ins) => this.facts.patientsByIdentifier(ins));
-    const inner = await this.restrictionFor(p, undefined);
+    // Chains (`a.b=`) and `_has` look at other resources: only they need the caller's whole restriction.
+    const nested = params.some(([k]) => k.includes('.') || k.startsWith('_has'));
+    const inner = nested || !scoped ? await this.restrictionFor(p, undefined) : undefined;
     if (types.length === 1 && types[0] === 'Patient' && PATIENT_LOOKUP_ROLES.has(p.role) && params.some(([k]) => k === 'identifier' || k === '_id')) {
       return { top: [[]], inner };
     }
-    return { top: scoped ? await this.restrictionFor(p, scoped) : inner, inner };
+    const top = scoped ? await this.restrictionFor(p, scoped) : (inner as Condition[][]);
+    return { top: forTypes(top, types), inner };
   }
 
   /** History of a type or the system: versions of resources the caller may see now. */
@@ -143,6 +146,20 @@ export class AccessGuard {
     if ((p.role === 'professional' || p.role === 'regulator') && p.rpps) return this.facts.professionalCandidates(p.rpps);
     return [];
   }
+}
+
+/**
+ * A restriction simplified for the searched types: all patient data, the
+ * "no patient" alternative can never hold (its probe is skipped on every
+ * row); no patient data at all, only that alternative matters.
+ */
+function forTypes(alternatives: Condition[][], types: readonly string[]): Condition[][] {
+  const classes = new Set(types.map(resourceClass));
+  const isNoPatient = (alt: Condition[]) => alt.length === 1 && alt[0].kind === 'entry' && alt[0].param === AccessParam.patient && alt[0].negate === true;
+  if (!classes.has('patient-data')) {
+    return alternatives.some(isNoPatient) ? [[]] : [];
+  }
+  return classes.size === 1 ? alternatives.filter((alt) => !isNoPatient(alt)) : alternatives;
 }
 
 /** A Consent that permits exactly the calling professional (DMP-RULES.md § 5: recording the patient's consent for oneself). */

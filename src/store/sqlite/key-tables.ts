@@ -18,6 +18,12 @@ export class KeyTables {
     bump: Database.Statement;
   };
 
+  private readonly markerStatements = new Map<number, Database.Statement>();
+  private readonly dataVersion: Database.Statement;
+  /** Writes made through this connection (data_version does not count them). */
+  private local = 0;
+  private readonly lastMarker = new Map<string, { dataVersion: number; local: number; value: string }>();
+
   constructor(private readonly db: Database.Database) {
     this.st = {
       holder: db.prepare('SELECT rid FROM unique_key WHERE key = ?'),
@@ -26,6 +32,7 @@ export class KeyTables {
       claim: db.prepare('INSERT INTO unique_key (key, rid) VALUES (?, ?)'),
       bump: db.prepare('INSERT INTO change_counter (type, n) VALUES (?, 1) ON CONFLICT(type) DO UPDATE SET n = n + 1'),
     };
+    this.dataVersion = db.prepare('PRAGMA data_version');
   }
 
   /** The first key held by another resource than `rid` (undefined for a new resource), as a conflict. */
@@ -45,13 +52,37 @@ export class KeyTables {
     this.st.release.run(rid);
     for (const key of keys ?? []) this.st.claim.run(key, rid);
     this.st.bump.run(type);
+    this.local++;
   }
 
-  /** The counters of `types`, as one opaque string. */
+  /**
+   * The counters of `types`, as one opaque string. Called on every request,
+   * so it avoids the table when it can: SQLite's `data_version` changes only
+   * when another connection (another process) commits, and this
+   * connection's own writes bump `local`; while neither moved, the counters
+   * read last time still hold.
+   */
   marker(types: readonly string[]): string {
-    const rows = this.db
-      .prepare(`SELECT type, n FROM change_counter WHERE type IN (SELECT value FROM json_each(?)) ORDER BY type`)
-      .all(JSON.stringify(types)) as { type: string; n: number }[];
-    return rows.map((r) => `${r.type}:${r.n}`).join(',');
+    const dataVersion = (this.dataVersion.get() as { data_version: number }).data_version;
+    const key = types.join(',');
+    const last = this.lastMarker.get(key);
+    if (last && last.dataVersion === dataVersion && last.local === this.local) {
+      return last.value;
+    }
+    const value = this.readMarker(types);
+    this.lastMarker.set(key, { dataVersion, local: this.local, value });
+    return value;
+  }
+
+  private readMarker(types: readonly string[]): string {
+    let st = this.markerStatements.get(types.length);
+    if (!st) {
+      st = this.db.prepare(`SELECT type, n FROM change_counter WHERE type IN (${types.map(() => '?').join(',')}) ORDER BY type`);
+      this.markerStatements.set(types.length, st);
+    }
+    const rows = st.all(...types) as { type: string; n: number }[];
+    let out = '';
+    for (const r of rows) out += `${r.type}:${r.n},`;
+    return out;
   }
 }

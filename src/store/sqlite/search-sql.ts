@@ -61,9 +61,17 @@ const wrap = (p: Frag): Frag => (p === TRUE || p === FALSE ? p : { sql: `(${p.sq
  * Membership of a column in a list bound as one JSON array: the SQL text is
  * the same whatever the list's length, so one prepared statement serves all.
  */
+/** Lists up to this long are bound as `IN (?, ?, ...)`; longer ones as one JSON array. */
+const INLINE_LIST_MAX = 16;
+
 export function inList(column: string, values: readonly unknown[], negate = false): Frag {
   if (values.length === 0) return negate ? TRUE : FALSE;
   if (values.length === 1) return frag(`${column} ${negate ? '<>' : '='} ?`, values[0]);
+  // A short list inline: json_each builds a table on every evaluation, which costs more than the
+  // comparisons when the check runs per candidate row (access restrictions, codes of a matrix).
+  if (values.length <= INLINE_LIST_MAX) {
+    return frag(`${column} ${negate ? 'NOT IN' : 'IN'} (${values.map(() => '?').join(', ')})`, ...values);
+  }
   return frag(`${column} ${negate ? 'NOT IN' : 'IN'} (SELECT value FROM json_each(?))`, JSON.stringify(values));
 }
 
