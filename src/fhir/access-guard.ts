@@ -51,12 +51,6 @@ export class AccessGuard {
     enforce(decision, notFoundText, 'read');
   }
 
-  /** The records the caller may read, in order (includes, revincludes). */
-  async filterReadable(ctx: RequestContext, records: VersionRecord[]): Promise<VersionRecord[]> {
-    const keep = await Promise.all(records.map(async (v) => (await this.readDecision(ctx, JSON.parse(v.json as string) as Resource)).effect === 'allow'));
-    return records.filter((_, i) => keep[i]);
-  }
-
   /**
    * The restriction of a search. A search naming patients (`patient=`,
    * `subject=`, their INS) is 403 when the caller has no right to one of
@@ -69,12 +63,14 @@ export class AccessGuard {
     const scoped = await scopedPatients(types, params, (ins) => this.facts.patientsByIdentifier(ins));
     // Chains (`a.b=`) and `_has` look at other resources: only they need the caller's whole restriction.
     const nested = params.some(([k]) => k.includes('.') || k.startsWith('_has'));
-    const inner = nested || !scoped ? await this.restrictionFor(p, undefined) : undefined;
+    const whole = nested || !scoped ? await this.restrictionFor(p, undefined) : undefined;
+    const named = scoped ? await this.restrictionFor(p, scoped) : undefined;
+    // Includes of a search naming patients stay within those DMPs (and the directory): stricter, and cheap.
+    const includes = params.some(([k]) => k.startsWith('_include') || k.startsWith('_revinclude')) ? (named ?? whole) : undefined;
     if (types.length === 1 && types[0] === 'Patient' && PATIENT_LOOKUP_ROLES.has(p.role) && params.some(([k]) => k === 'identifier' || k === '_id')) {
-      return { top: [[]], inner };
+      return { top: [[]], inner: whole, includes: includes ?? (await this.restrictionFor(p, undefined)) };
     }
-    const top = scoped ? await this.restrictionFor(p, scoped) : (inner as Condition[][]);
-    return { top: forTypes(top, types), inner };
+    return { top: forTypes((named ?? whole) as Condition[][], types), inner: whole, includes };
   }
 
   /** History of a type or the system: versions of resources the caller may see now. */

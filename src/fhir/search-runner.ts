@@ -6,16 +6,14 @@ import { encodeCursor, parseSearch, type ParsedSearch } from './search/parse';
 import { restrictPlan, type Restriction } from './search/restrict';
 import { subsetJson, type Subset } from './search/subset';
 
-/** How a searchset is built; `restriction` and `filterIncluded` carry the caller's access (FhirService). */
+/** How a searchset is built; `restriction` carries the caller's access (FhirService). */
 export interface BundleOptions {
   lenient: boolean;
   path: string;
   baseUrl: string;
   linkParams?: [string, string][];
-  /** Added to the plan: the store filters inside its query, so totals and paging stay exact. */
+  /** Added to the plan: the store filters inside its query, so totals, paging and includes stay exact. */
   restriction?: Restriction;
-  /** Keeps the included resources the caller may read (includes do not count in totals or paging). */
-  filterIncluded?: (records: VersionRecord[]) => Promise<VersionRecord[]>;
 }
 
 /** Includes beyond this many per page are cut, and the Bundle says so. */
@@ -54,9 +52,7 @@ export class SearchRunner {
     // Parameters handled before parsing (system search's _type) still belong in the links.
     const selfParams: [string, string][] = [...(opts.linkParams ?? []), ...parsed.selfParams];
     const page = await this.store.search(restrictPlan(parsed.plan, opts.restriction));
-    if (opts.filterIncluded && page.included.length > 0) {
-      page.included = await opts.filterIncluded(page.included);
-    }
+
     const subset = subsetOf(parsed);
     const entry = (mode: 'match' | 'include') => (v: VersionRecord): RawEntry => ({
       fullUrl: `${opts.baseUrl}/${v.type}/${v.id}`,

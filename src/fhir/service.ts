@@ -341,8 +341,8 @@ export class FhirService {
     if (!access) {
       return this.search.bundle(types, params, opts);
     }
-    const restriction = await access.searchRestriction(ctx, types, params);
-    return this.search.bundle(types, params, { ...opts, restriction, filterIncluded: (rs) => access.filterReadable(ctx, rs) });
+    // Matches, chains, _has and includes are all restricted inside the store's queries.
+    return this.search.bundle(types, params, { ...opts, restriction: await access.searchRestriction(ctx, types, params) });
   }
 
   /**

@@ -89,6 +89,20 @@ describe.each(STORES)('store conformance: access support ($name)', (fixture) => 
     expect((await idsOf(plan(['DocumentReference'], [hidden]))).ids).toEqual([]);
   });
 
+  test('includes and revincludes carry only resources meeting includeWhere', async () => {
+    const inc = await store.search({ ...plan(['Observation'], []), include: [{ sourceType: 'Observation', param: 'derived-from', iterate: false }], includeWhere: [visibleA] });
+    expect(inc.matches.map((m) => m.id)).toEqual(['o1']);
+    expect(inc.included).toEqual([]);
+    const open = await store.search({ ...plan(['Observation'], []), include: [{ sourceType: 'Observation', param: 'derived-from', iterate: false }] });
+    expect(open.included.map((m) => m.id)).toEqual(['d1']);
+    const rev = await store.search({
+      ...plan(['DocumentReference'], [{ kind: 'id', ids: ['d1'] }]),
+      revinclude: [{ sourceType: 'Observation', param: 'derived-from', iterate: false }],
+      includeWhere: [{ kind: 'anyOf', alternatives: [] }],
+    });
+    expect(rev.included).toEqual([]);
+  });
+
   test('history restricted to resources whose current version is visible', async () => {
     await store.write(write('DocumentReference', 'd2', 2, [ref('dmp-patient', 'Patient/A')]));
     const typeHistory = await store.history({ type: 'DocumentReference', count: 10, where: [visibleA] });

@@ -36,6 +36,12 @@ export interface SearchPlan {
   revinclude: IncludeSpec[];
   /** Upper bound on included resources; beyond it `includesTruncated` is set. */
   maxIncludes: number;
+  /**
+   * Conditions every included or revincluded resource must satisfy (and
+   * every resource an `:iterate` round starts from): FhirService's access
+   * restriction, so includes carry only what the caller may see.
+   */
+  includeWhere?: readonly Condition[];
 }
 
 /** One comparison on a field of an index entry (or, for `lastUpdated`, on the resource's instant). */

@@ -9,12 +9,23 @@ import type { Condition, SearchPlan } from './plan';
 export interface Restriction {
   top?: readonly (readonly Condition[])[];
   inner?: readonly (readonly Condition[])[];
+  /** What `_include` / `_revinclude` may carry (SearchPlan.includeWhere). */
+  includes?: readonly (readonly Condition[])[];
 }
 
 /** The plan with the restriction added (the plan itself is not changed). */
 export function restrictPlan(plan: SearchPlan, r: Restriction | undefined): SearchPlan {
   if (!r) return plan;
-  return { ...plan, where: restrictConditions(plan.where, r.top, r.inner) };
+  const includes = plan.include.length + plan.revinclude.length > 0;
+  if (includes && !r.includes) {
+    // Never include without a restriction when the search is restricted: the caller gave none for includes.
+    throw new Error('A restricted search with includes needs an include restriction');
+  }
+  return {
+    ...plan,
+    where: restrictConditions(plan.where, r.top, r.inner),
+    ...(includes && r.includes ? { includeWhere: [{ kind: 'anyOf' as const, alternatives: r.includes }] } : {}),
+  };
 }
 
 /** Conditions with `top` added at this level and `inner` inside every chain and `_has`, at any depth. */

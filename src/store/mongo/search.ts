@@ -38,7 +38,7 @@ export async function searchMongo(runner: QueryRunner, plan: SearchPlan, cap = S
   const { docs, next, prev } = await readPage(runner, plan, filter, withIncludes);
   page.matches = docs.map(toRecord);
   if (withIncludes) {
-    const inc = await findIncludes(runner, plan, docs);
+    const inc = await findIncludes(runner, plan, docs, resolver);
     page.included = inc.docs.map(toRecord);
     page.includesTruncated = inc.truncated;
   }

@@ -1,5 +1,7 @@
 import type { IncludeSpec, SearchPlan } from '../../fhir/search/plan';
+import type { Condition } from '../../fhir/search/plan';
 import { includeRounds } from '../include-rounds';
+import { WhereCompiler } from './search-where';
 import type { SqliteStore } from './sqlite-store';
 
 /** A current resource found by a search: enough to page, include and load it. */
@@ -29,12 +31,12 @@ export async function findIncludes(
   matches: readonly FoundRow[],
 ): Promise<{ rows: FoundRow[]; truncated: boolean }> {
   const { found, truncated } = await includeRounds(plan, matches, (spec, reverse, frontier, limit) =>
-    reverse ? revinclude(store, spec, frontier, limit) : include(store, spec, frontier, limit),
+    reverse ? revinclude(store, spec, frontier, limit, plan.includeWhere) : include(store, spec, frontier, limit, plan.includeWhere),
   );
   return { rows: found, truncated };
 }
 
-function include(store: SqliteStore, spec: IncludeSpec, from: readonly FoundRow[], limit: number): FoundRow[] {
+function include(store: SqliteStore, spec: IncludeSpec, from: readonly FoundRow[], limit: number, where?: readonly Condition[]): FoundRow[] {
   const rids = from.filter((r) => r.type === spec.sourceType).map((r) => r.rid);
   if (rids.length === 0) return [];
   const args: unknown[] = [JSON.stringify(rids), spec.param];
@@ -43,12 +45,21 @@ function include(store: SqliteStore, spec: IncludeSpec, from: readonly FoundRow[
     sql += ' AND x.ref_type = ?';
     args.push(spec.targetType);
   }
-  return store.statement(`${sql} ORDER BY t.ref LIMIT ?`).all(...args, limit) as FoundRow[];
+  const visible = restriction('t', where);
+  return store.statement(`${sql}${visible.sql} ORDER BY t.ref LIMIT ?`).all(...args, ...visible.args, limit) as FoundRow[];
 }
 
-function revinclude(store: SqliteStore, spec: IncludeSpec, from: readonly FoundRow[], limit: number): FoundRow[] {
+function revinclude(store: SqliteStore, spec: IncludeSpec, from: readonly FoundRow[], limit: number, where?: readonly Condition[]): FoundRow[] {
   const refs = from.filter((r) => spec.targetType === undefined || r.type === spec.targetType).map((r) => r.ref);
   if (refs.length === 0) return [];
-  const st = store.statement(`${REVINCLUDE_SQL} ORDER BY s.ref LIMIT ?`);
-  return st.all(spec.sourceType, spec.param, JSON.stringify(refs), limit) as FoundRow[];
+  const visible = restriction('s', where);
+  const st = store.statement(`${REVINCLUDE_SQL}${visible.sql} ORDER BY s.ref LIMIT ?`);
+  return st.all(spec.sourceType, spec.param, JSON.stringify(refs), ...visible.args, limit) as FoundRow[];
+}
+
+/** `AND (checks)` of SearchPlan.includeWhere on the included row, or nothing. */
+function restriction(alias: string, where: readonly Condition[] | undefined): { sql: string; args: unknown[] } {
+  if (!where || where.length === 0) return { sql: '', args: [] };
+  const f = new WhereCompiler().checks({ alias, types: [] }, where);
+  return { sql: ` AND (${f.sql})`, args: f.args };
 }
