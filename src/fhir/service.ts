@@ -1,23 +1,22 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
 import { StoreUnavailable, UniqueConflict, type ResourceStore, type VersionRecord } from '../store/port';
-import { smartScopesAllow, type ScopedAccess } from '../auth/scopes';
 import type { AccessGuard } from './access-guard';
 import type { RequestContext } from './context';
-import { markCreator } from './creator';
 import { isStoredResourceType, loadDefinitions } from './definitions';
-import { checkDocumentChange, checkPatientChange } from './document-rules';
 import { historyBundleJson, parseHistoryParams, type PageLimits } from './history';
 import { newId } from './ids';
+import { ConditionalMatcher } from './conditional';
 import { RecordLife } from './record-life';
+import { checkScopes, SYSTEM_SEARCH } from './scope-check';
 import { Interaction } from './interactions';
 import { errors } from './outcomes';
 import { requireMatchingId, requireResource } from './resource-body';
 import type { IndexEntry } from './search/index-entry';
-import type { Restriction } from './search/restrict';
 import { SearchRunner } from './search-runner';
 import { storedResource, type StoredResource } from './versioning';
-import { ResourceWriter, type DeleteResult, type WriteHooks, type WriteOptions, type WriteResult } from './writer';
+import { operationHooks, writeHooks } from './write-hooks';
+import { ResourceWriter, type DeleteResult, type WriteOptions, type WriteResult } from './writer';
 
 export type { DeleteResult, WriteOptions, WriteResult } from './writer';
 
@@ -40,33 +39,6 @@ export interface ServiceDeps {
   now?: () => number;
 }
 
-/** A system-level search: its types are only known once its `_type` is read (checked there). */
-const SYSTEM_SEARCH = Symbol('system search');
-
-/** What each interaction needs of a token's SMART scopes. */
-const SCOPE_NEED: Record<Interaction, ScopedAccess> = {
-  read: 'read',
-  vread: 'read',
-  history: 'read',
-  search: 'search',
-  create: 'create',
-  update: 'update',
-  patch: 'update',
-  delete: 'delete',
-  operation: 'update',
-};
-
-/** SMART scopes, on top of the DMP rules: 403 when the token's scopes do not grant the interaction on every type. */
-function checkScopes(scopes: readonly string[], interaction: Interaction, types: readonly string[] | typeof SYSTEM_SEARCH): void {
-  if (types === SYSTEM_SEARCH) return; // checked by searchSystem once `_type` is read
-  const list = types.length > 0 ? types : ['*'];
-  for (const t of list) {
-    if (!smartScopesAllow(scopes, t, SCOPE_NEED[interaction])) {
-      throw errors.forbidden(`The access token's scopes do not allow ${interaction} on ${t === '*' ? 'every type' : t}`);
-    }
-  }
-}
-
 /** Written only by the server itself: the API refuses to change them (405). */
 const READ_ONLY_TYPES = new Set(['AuditEvent']);
 
@@ -85,11 +57,13 @@ export class FhirService {
   private readonly search: SearchRunner;
   private readonly writer: ResourceWriter;
   private readonly recordLife: RecordLife;
+  private readonly conditional: ConditionalMatcher;
 
   constructor(private readonly deps: ServiceDeps) {
     this.search = new SearchRunner(deps.store, deps.limits);
     this.writer = new ResourceWriter({ ...deps, now: deps.now ?? Date.now });
     this.recordLife = new RecordLife(this.writer, deps.now ?? Date.now);
+    this.conditional = new ConditionalMatcher(this.search, deps.access);
   }
 
   /**
@@ -150,16 +124,16 @@ export class FhirService {
     return this.perform(ctx, Interaction.create, [type], async () => {
       refuseReadOnly(type);
       const resource = requireResource(body, type);
-      const existing = opts.ifNoneExist && (await this.conditionalMatch(ctx, type, opts.ifNoneExist));
+      const existing = opts.ifNoneExist && (await this.conditional.ifNoneExist(ctx, type, opts.ifNoneExist));
       if (existing) {
         return existing;
       }
       try {
         // The client's id, if any, is ignored: the server assigns ids on create.
-        return { resource: await this.writer.create(type, newId(), resource, this.hooks(ctx, 'create')), created: true };
+        return { resource: await this.writer.create(type, newId(), resource, writeHooks(ctx, 'create', this.deps.access)), created: true };
       } catch (err) {
         // A concurrent conditional create of the same unique key won the race: answer with its resource.
-        const winner = err instanceof UniqueConflict && opts.ifNoneExist && (await this.raceWinner(ctx, type, opts.ifNoneExist));
+        const winner = err instanceof UniqueConflict && opts.ifNoneExist && (await this.conditional.raceWinner(ctx, type, opts.ifNoneExist));
         if (winner) return winner;
         throw uniqueConflictOutcome(err);
       }
@@ -175,7 +149,7 @@ export class FhirService {
       refuseReadOnly(type);
       const resource = requireResource(body, type);
       requireMatchingId(resource, id);
-      return this.writer.update(type, id, resource, opts, this.hooks(ctx, 'update')).catch(rethrowUnique);
+      return this.writer.update(type, id, resource, opts, writeHooks(ctx, 'update', this.deps.access)).catch(rethrowUnique);
     });
   }
 
@@ -197,11 +171,11 @@ export class FhirService {
       if (resource.id !== undefined) {
         requireMatchingId(resource, resource.id);
       }
-      const match = await this.singleMatch(ctx, type, criteria, 'update');
+      const match = await this.conditional.single(ctx, type, criteria, 'update');
       if (match && resource.id !== undefined && resource.id !== match.id) {
         throw errors.badRequest(`The resource id (${resource.id}) is not the id of the matching resource`, `${type}.id`);
       }
-      return this.writer.update(type, match?.id ?? resource.id ?? newId(), resource, opts, this.hooks(ctx, 'update')).catch(rethrowUnique);
+      return this.writer.update(type, match?.id ?? resource.id ?? newId(), resource, opts, writeHooks(ctx, 'update', this.deps.access)).catch(rethrowUnique);
     });
   }
 
@@ -209,7 +183,7 @@ export class FhirService {
   patch(ctx: RequestContext, type: string, id: string, ops: Operation[], opts: WriteOptions = {}): Promise<WriteResult> {
     return this.perform(ctx, Interaction.patch, [type], () => {
       refuseReadOnly(type);
-      return this.writer.patch(type, id, ops, opts, this.hooks(ctx, 'patch')).catch(rethrowUnique);
+      return this.writer.patch(type, id, ops, opts, writeHooks(ctx, 'patch', this.deps.access)).catch(rethrowUnique);
     });
   }
 
@@ -223,11 +197,11 @@ export class FhirService {
   ): Promise<WriteResult> {
     return this.perform(ctx, Interaction.patch, [type], async () => {
       refuseReadOnly(type);
-      const match = await this.singleMatch(ctx, type, criteria, 'patch');
+      const match = await this.conditional.single(ctx, type, criteria, 'patch');
       if (!match) {
         throw errors.notFound(`No ${type} matches the patch criteria`);
       }
-      return this.writer.patch(type, match.id, ops, opts, this.hooks(ctx, 'patch')).catch(rethrowUnique);
+      return this.writer.patch(type, match.id, ops, opts, writeHooks(ctx, 'patch', this.deps.access)).catch(rethrowUnique);
     });
   }
 
@@ -235,7 +209,7 @@ export class FhirService {
   delete(ctx: RequestContext, type: string, id: string, opts: WriteOptions = {}): Promise<DeleteResult> {
     return this.perform(ctx, Interaction.delete, [type], () => {
       refuseReadOnly(type);
-      return this.writer.delete(type, id, opts, this.hooks(ctx, 'delete'));
+      return this.writer.delete(type, id, opts, writeHooks(ctx, 'delete', this.deps.access));
     });
   }
 
@@ -243,8 +217,8 @@ export class FhirService {
   conditionalDelete(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<DeleteResult> {
     return this.perform(ctx, Interaction.delete, [type], async () => {
       refuseReadOnly(type);
-      const match = await this.singleMatch(ctx, type, criteria, 'delete');
-      return match ? this.writer.delete(type, match.id, {}, this.hooks(ctx, 'delete')) : { deleted: false };
+      const match = await this.conditional.single(ctx, type, criteria, 'delete');
+      return match ? this.writer.delete(type, match.id, {}, writeHooks(ctx, 'delete', this.deps.access)) : { deleted: false };
     });
   }
 
@@ -312,7 +286,7 @@ export class FhirService {
   closeRecord(ctx: RequestContext, id: string, reason: string | undefined): Promise<StoredResource> {
     return this.perform(ctx, Interaction.operation, ['Patient'], async () => {
       await this.deps.access?.checkRecordLife(ctx, id);
-      return this.recordLife.close(ctx, id, reason, this.operationHooks(ctx));
+      return this.recordLife.close(ctx, id, reason, operationHooks(ctx));
     });
   }
 
@@ -320,16 +294,11 @@ export class FhirService {
   reopenRecord(ctx: RequestContext, id: string): Promise<StoredResource> {
     return this.perform(ctx, Interaction.operation, ['Patient'], async () => {
       await this.deps.access?.checkRecordLife(ctx, id);
-      return this.recordLife.reopen(ctx, id, this.operationHooks(ctx));
+      return this.recordLife.reopen(ctx, id, operationHooks(ctx));
     });
   }
 
   // --- implementation, shared by the public methods (no audit here) ---
-
-  /** An operation's own writes: already authorized, so only the creator mark is kept. */
-  private operationHooks(ctx: RequestContext): WriteHooks {
-    return { markCreator: (resource, previous) => markCreator(resource, previous, ctx.principal) };
-  }
 
   private async searchBundle(
     ctx: RequestContext,
@@ -362,69 +331,6 @@ export class FhirService {
       await this.deps.access.checkRead(ctx, live, unknown);
     }
     return current;
-  }
-
-  /** The single visible match of If-None-Exist criteria as a write result (200), undefined for none, 412 for several. */
-  private async conditionalMatch(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<WriteResult | undefined> {
-    const matches = await this.search.matches(type, criteria, ctx.baseUrl, await this.restriction(ctx, type, criteria));
-    if (matches.length > 1) {
-      throw errors.multipleMatches('If-None-Exist matched more than one resource');
-    }
-    return matches.length === 1 ? { resource: storedResource(matches[0]), created: false } : undefined;
-  }
-
-  /**
-   * The resource that won a conditional-create race on a unique key. On
-   * MongoDB the winner's version may be committed a moment before searches
-   * see it, so the match is tried a few times.
-   */
-  private async raceWinner(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<WriteResult | undefined> {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      const match = await this.conditionalMatch(ctx, type, criteria);
-      if (match) return match;
-      await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
-    }
-    return undefined;
-  }
-
-  /** The single current match of conditional criteria, undefined for none, 412 for several. */
-  private async singleMatch(ctx: RequestContext, type: string, criteria: [string, string][], what: string): Promise<VersionRecord | undefined> {
-    if (criteria.length === 0) {
-      throw errors.badRequest(`A conditional ${what} needs search criteria`);
-    }
-    const matches = await this.search.matches(type, criteria, ctx.baseUrl, await this.restriction(ctx, type, criteria));
-    if (matches.length > 1) {
-      throw errors.multipleMatches(`The conditional ${what} criteria match more than one resource`);
-    }
-    return matches[0];
-  }
-
-  private async restriction(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<Restriction | undefined> {
-    return this.deps.access?.searchRestriction(ctx, [type], criteria);
-  }
-
-  /**
-   * The access check and creator mark of a write, plus the rules that hold
-   * for everyone: a DocumentReference is never replaced by PUT (DMP-RULES.md
-   * § 3, item 7; a PUT that creates one with the client's id is a create),
-   * and only its status, labels and isArchived change by PATCH.
-   */
-  private hooks(ctx: RequestContext, op: 'create' | 'update' | 'patch' | 'delete'): WriteHooks {
-    const access = this.deps.access;
-    return {
-      markCreator: (resource, previous) => markCreator(resource, previous, ctx.principal),
-      check: async (before, after) => {
-        const text = `Resource ${(before ?? after)?.resourceType}/${(before ?? after)?.id} is not known`;
-        if (access) {
-          await access.checkWrite(ctx, { op: before ? op : 'create', before, after }, text);
-        }
-        if (op === 'update' && before?.resourceType === 'DocumentReference') {
-          throw errors.methodNotAllowed('A DocumentReference cannot be replaced; PATCH its status, securityLabel or isArchived extension');
-        }
-        if (before && after && before.resourceType === 'DocumentReference') checkDocumentChange(before, after);
-        if (before && after && before.resourceType === 'Patient') checkPatientChange(before, after);
-      },
-    };
   }
 }
 

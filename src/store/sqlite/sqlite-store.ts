@@ -4,7 +4,6 @@ import path from 'node:path';
 import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
 import {
   historyKey,
-  historyPage,
   StoreUnavailable,
   UniqueConflict,
   VersionConflict,
@@ -13,14 +12,13 @@ import {
   type ResourceStore,
   type VersionRecord,
   type VersionWrite,
-  type WriteMethod,
 } from '../port';
+import { readHistory } from './history';
 import { IndexRows } from './index-rows';
 import { KeyTables } from './key-tables';
 import { toRecord, VERSION_COLUMNS, type VersionRow } from './rows';
 import { SCHEMA } from './schema';
 import { searchSqlite } from './search';
-import { WhereCompiler } from './search-where';
 
 /** SQLITE_BUSY / SQLITE_LOCKED: another connection (another process on the same file) holds the lock past the busy timeout. */
 function busy(err: unknown): boolean {
@@ -314,40 +312,7 @@ export class SqliteStore implements ResourceStore {
   }
 
   async history(q: HistoryQuery): Promise<HistoryPage> {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.where) {
-      // Versions of resources whose current live version meets the conditions (the caller's visibility).
-      const visible = new WhereCompiler().checks({ alias: 'hr', types: q.type ? [q.type] : [] }, q.where);
-      where.push(`EXISTS (SELECT 1 FROM resource hr WHERE hr.type = v.type AND hr.id = v.id AND hr.deleted = 0 AND (${visible.sql}))`);
-      args.push(...visible.args);
-    }
-    if (q.type) {
-      where.push('v.type = ?');
-      args.push(q.type);
-    }
-    if (q.id) {
-      where.push('v.id = ?');
-      args.push(q.id);
-    }
-    if (q.since) {
-      where.push('v.hkey >= ?');
-      args.push(q.since);
-    }
-    const base = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = (this.statement(`SELECT COUNT(*) AS n FROM version v ${base}`).get(...args) as { n: number }).n;
-
-    const newer = q.cursor?.direction === 'newer';
-    const pageWhere = [...where];
-    const pageArgs = [...args];
-    if (q.cursor) {
-      pageWhere.push(newer ? 'v.hkey > ?' : 'v.hkey < ?');
-      pageArgs.push(q.cursor.key);
-    }
-    const sql = `SELECT ${VERSION_COLUMNS} FROM version v ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
-      ORDER BY v.hkey ${newer ? 'ASC' : 'DESC'} LIMIT ?`;
-    const rows = this.statement(sql).all(...pageArgs, q.count + 1) as VersionRow[];
-    return historyPage(rows.map(toRecord), q, total);
+    return readHistory(this, q);
   }
 
   async search(plan: SearchPlan): Promise<SearchPage> {
