@@ -26,16 +26,21 @@ export async function searchMongo(runner: QueryRunner, plan: SearchPlan, cap = S
   const resolver = subqueries(runner, cap);
   const filter = await compileWhere(plan.types, plan.where, resolver);
   const page: SearchPage = { matches: [], included: [], includesTruncated: false };
-  if (plan.total) {
+  const count = async () => {
     const n = await runner.count(filter, plan.totalLimit === undefined ? undefined : plan.totalLimit + 1);
     // Beyond the limit the total is omitted (see SearchPlan.totalLimit).
-    page.total = plan.totalLimit !== undefined && n > plan.totalLimit ? undefined : n;
-  }
+    return plan.totalLimit !== undefined && n > plan.totalLimit ? undefined : n;
+  };
   if (plan.count <= 0) {
+    if (plan.total) page.total = await count();
     return page;
   }
   const withIncludes = plan.include.length + plan.revinclude.length > 0;
   const { docs, next, prev } = await readPage(runner, plan, filter, withIncludes);
+  if (plan.total) {
+    // A first page with every match on it is its own count (as in the SQLite adapter).
+    page.total = !plan.cursor && !next ? docs.length : await count();
+  }
   page.matches = docs.map(toRecord);
   if (withIncludes) {
     const inc = await findIncludes(runner, plan, docs, resolver);

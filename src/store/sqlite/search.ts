@@ -14,7 +14,8 @@ type PageRow = FoundRow & Record<string, string | number | null>;
 /**
  * Compiles a SearchPlan to SQL over the index tables and runs it:
  * 1. conditions -> WHERE over `resource r` (search-where.ts: one index driver, correlated checks),
- * 2. `COUNT(*)` for the total, ignoring cursor and page size,
+ * 2. `COUNT(*)` for the total, ignoring cursor and page size (skipped when
+ *    the first page holds every match: its length is the total),
  * 3. the page: `ORDER BY` stored sort values then `ref`, a keyset condition for the cursor, `LIMIT count + 1`
  *    (the extra row says whether a next page exists),
  * 4. includes through the reference index (search-include.ts),
@@ -27,16 +28,18 @@ export async function searchSqlite(store: SqliteStore, plan: SearchPlan): Promis
   const scope = { alias: 'r', types: plan.types };
   const base = compiler.resources(scope, plan.where, 'scan').sql;
   const page: SearchPage = { matches: [], included: [], includesTruncated: false };
-  if (plan.total) {
-    page.total = countMatches(store, base, plan.totalLimit);
-  }
   if (plan.count <= 0) {
+    if (plan.total) page.total = countMatches(store, base, plan.totalLimit);
     return page;
   }
 
   const order = ordering('r', plan.sort);
   const pageBase = broadDriver(store, compiler, plan) ? compiler.resources(scope, plan.where, 'ordered').sql : base;
   const { rows, next, prev } = readPage(store, plan, pageBase, order);
+  if (plan.total) {
+    // A first page with every match on it is its own count: no second pass over the matches.
+    page.total = !plan.cursor && !next ? rows.length : countMatches(store, base, plan.totalLimit);
+  }
   const wanted = plan.include.length + plan.revinclude.length > 0;
   const includes = wanted ? await findIncludes(store, plan, rows) : { rows: [], truncated: false };
   const versions = loadVersions(store, [...rows, ...includes.rows]);
