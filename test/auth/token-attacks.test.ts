@@ -160,6 +160,20 @@ describe('key sources', () => {
     expect((await createAuthenticator({ issuer: base, audience: 'aud', keys }).authenticate(`Bearer ${await token()}`)).rpps).toBe('10000000001');
     fs.rmSync(file);
   });
+  test('with AUTH_* set no development key is created or trusted; without, one is created once and reused', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-devkey-'));
+    await keyLookup({ kind: 'external', issuer: base, audience: 'aud', jwksUrl: `${base}/jwks` }, dir);
+    expect(fs.existsSync(path.join(dir, 'auth'))).toBe(false);
+    const first = await keyLookup({ kind: 'dev', issuer: 'http://localhost/dev-issuer', audience: 'aud' }, dir);
+    const file = path.join(dir, 'auth', 'dev-signing-key.json');
+    expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    const content = fs.readFileSync(file, 'utf8');
+    await keyLookup({ kind: 'dev', issuer: 'http://localhost/dev-issuer', audience: 'aud' }, dir);
+    expect(fs.readFileSync(file, 'utf8')).toBe(content);
+    expect(first.source).toContain(file);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   test('a local key set does not trust other keys', async () => {
     const other = await generateKeyPair('ES256');
     const keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(other.publicKey)), kid: 'k1', alg: 'ES256' }] });
