@@ -3,12 +3,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import type { Express } from 'express';
 import { authenticatorFromConfig } from '../../src/auth/from-config';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
-import { BASE_URL } from '../support/app';
+import { BASE_URL, securedApp } from '../support/app';
 import { dmpDocument, dmpPatient } from '../support/dmp-world';
 import { freePort } from '../support/server-process';
 
@@ -22,7 +21,7 @@ describe('a real OpenID provider issues the tokens', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-oidc-'));
   let port: number;
   let provider: ChildProcess | undefined;
-  let app: ReturnType<typeof createApp>;
+  let app: Express;
   let store: SqliteStore;
   const issuer = () => `http://127.0.0.1:${port}`;
 
@@ -76,13 +75,7 @@ describe('a real OpenID provider issues the tokens', () => {
     );
     expect(auth.security.tokenEndpoint).toBe(`${issuer()}/token`);
     store = new SqliteStore({ dataDir: '', fileName: ':memory:' });
-    app = createApp({
-      config: { baseUrl: BASE_URL, maxBodyBytes: 1 << 20, defaultPageSize: 20, maxPageSize: 100 },
-      store,
-      logger: pino({ level: 'silent' }),
-      authenticator: auth.authenticator,
-      security: auth.security,
-    });
+    app = securedApp(store, { authenticator: auth.authenticator, security: auth.security });
   }, 30_000);
   afterAll(async () => {
     await stopProvider();

@@ -5,31 +5,25 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import pino from 'pino';
 import request from 'supertest';
-import { createApp } from '../../src/app';
+import type { Express } from 'express';
 import { createAuthenticator } from '../../src/auth/authenticator';
 import { keyLookup } from '../../src/auth/keys';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
-import { BASE_URL } from '../support/app';
+import { securedApp } from '../support/app';
 import { createTestAuth, TEST_AUDIENCE, TEST_ISSUER, type TestAuth } from '../support/auth';
 
 const pro = { role: 'professional', rpps: '10000000001', profession: '10' } as const;
 
 describe('authentication: every bad token is a 401 OperationOutcome with WWW-Authenticate', () => {
   let auth: TestAuth;
-  let app: ReturnType<typeof createApp>;
+  let app: Express;
   let store: SqliteStore;
   let privateKey: KeyLike;
   beforeAll(async () => {
     auth = await createTestAuth();
     store = new SqliteStore({ dataDir: '', fileName: ':memory:' });
-    app = createApp({
-      config: { baseUrl: BASE_URL, maxBodyBytes: 1 << 20, defaultPageSize: 20, maxPageSize: 100 },
-      store,
-      logger: pino({ level: 'silent' }),
-      authenticator: auth.authenticator,
-    });
+    app = securedApp(store, { authenticator: auth.authenticator });
     ({ privateKey } = await generateKeyPair('ES256'));
   });
   afterAll(() => store.close());

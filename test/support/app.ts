@@ -2,7 +2,7 @@ import type { Express } from 'express';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
-import { createApp } from '../../src/app';
+import { createApp, type AppDeps } from '../../src/app';
 import type { ResourceStore } from '../../src/store/port';
 import type { StoreFixture } from './stores';
 
@@ -33,6 +33,16 @@ export async function openTestApp(fixture: StoreFixture, overrides: { maxBodyByt
 }
 
 export const FHIR_JSON = 'application/fhir+json';
+
+/** An app with authentication and access control on, over `store` (tests of authentication itself). */
+export function securedApp(store: ResourceStore, extra: Pick<AppDeps, 'authenticator' | 'security'>): Express {
+  return createApp({
+    config: { baseUrl: BASE_URL, maxBodyBytes: 1024 * 1024, defaultPageSize: 20, maxPageSize: 100 },
+    store,
+    logger: pino({ level: 'silent' }),
+    ...extra,
+  });
+}
 
 /**
  * Serves `app` on a loopback port for tests that send many requests (supertest
