@@ -25,6 +25,7 @@ export class AccessFacts {
   private marker: string | undefined;
   private readonly patients = new Map<string, Promise<PatientFacts>>();
   private readonly candidates = new Map<string, Promise<string[]>>();
+  private readonly derived = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly store: ResourceStore,
@@ -37,6 +38,7 @@ export class AccessFacts {
     if (marker !== this.marker) {
       this.patients.clear();
       this.candidates.clear();
+      this.derived.clear();
       this.marker = marker;
     }
   }
@@ -73,6 +75,11 @@ export class AccessFacts {
       }
       return [...out];
     });
+  }
+
+  /** A value computed from the facts (e.g. a caller's search restriction), kept until a fact changes. */
+  memo<T>(key: string, load: () => Promise<T>): Promise<T> {
+    return cached(this.derived as Map<string, Promise<T>>, key, load);
   }
 
   /** Ids of the closed DMPs (inactive Patients). */

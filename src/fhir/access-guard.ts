@@ -117,6 +117,15 @@ export class AccessGuard {
     }
     if (!scoped && p.role === 'feeder') return ownSubmissions(p);
     if (!scoped && (p.role === 'admin' || p.role === 'assurance-maladie')) return noPatientData();
+    if (!scoped) {
+      // Over every DMP of the caller (a médecin traitant may have thousands): built once per caller, until a fact changes.
+      const key = [p.role, p.rpps ?? p.sub, p.profession, p.purposeOfUse, p.patient].join('|');
+      return this.facts.memo(`restriction|${key}`, () => this.build(p, undefined));
+    }
+    return this.build(p, scoped);
+  }
+
+  private async build(p: Principal, scoped: readonly string[] | undefined): Promise<Condition[][]> {
     const ids = scoped ?? (await this.candidates(p));
     const facts = await this.facts.patientFacts(ids);
     const groups = new Map<Exclude<DmpAccess['level'], 'none'>, string[]>();
@@ -128,7 +137,9 @@ export class AccessGuard {
         if (access.reason === Reason.blocked) blockedMe.push(id);
         continue;
       }
-      groups.set(access.level, [...(groups.get(access.level) ?? []), id]);
+      const group = groups.get(access.level);
+      if (group) group.push(id);
+      else groups.set(access.level, [id]);
     }
     const restriction = searchRestriction(p, groups as AccessGroups, this.matrix);
     if (!scoped && (p.role === 'professional' || p.role === 'regulator')) {
