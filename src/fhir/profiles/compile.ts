@@ -44,8 +44,8 @@ export interface CompiledProfile {
 }
 
 /** Base R4 constraints are checked by the base validator already; profiles only add theirs. */
-function isBaseConstraint(source: string | undefined, key: string): boolean {
-  return (source?.startsWith('http://hl7.org/fhir/StructureDefinition/') ?? false) || /^(ele|dom|ext)-\d$/.test(key);
+function isBaseConstraint(source: string | undefined, key: string, baseKeys: ReadonlySet<string>): boolean {
+  return (source?.startsWith('http://hl7.org/fhir/StructureDefinition/') ?? false) || baseKeys.has(key);
 }
 
 /**
@@ -55,13 +55,13 @@ function isBaseConstraint(source: string | undefined, key: string): boolean {
  * are left out.
  * @see https://hl7.org/fhir/R4/elementdefinition.html
  */
-export function compileProfile(sd: StructureDefinition): CompiledProfile {
+export function compileProfile(sd: StructureDefinition, baseKeys: ReadonlySet<string>): CompiledProfile {
   const byId = new Map<string, ElementNode>();
   const elements = sd.snapshot?.element ?? [];
   let root: ElementNode | undefined;
   for (const e of elements) {
     const id = e.id ?? e.path;
-    const node = toNode(id, e);
+    const node = toNode(id, e, baseKeys);
     byId.set(id, node);
     if (!root) {
       root = node;
@@ -82,7 +82,7 @@ export function compileProfile(sd: StructureDefinition): CompiledProfile {
   return { url: sd.url as string, type: sd.type as string, root, byId };
 }
 
-function toNode(id: string, e: ElementDefinition): ElementNode {
+function toNode(id: string, e: ElementDefinition, baseKeys: ReadonlySet<string>): ElementNode {
   const last = e.path.slice(e.path.lastIndexOf('.') + 1);
   const choice = last.endsWith('[x]');
   const entries = Object.entries(e);
@@ -90,7 +90,7 @@ function toNode(id: string, e: ElementDefinition): ElementNode {
   const pattern = entries.find(([k]) => k.startsWith('pattern'))?.[1];
   const constraints: CompiledConstraint[] = [];
   for (const c of e.constraint ?? []) {
-    if (!c.expression || isBaseConstraint(c.source, c.key as string)) {
+    if (!c.expression || isBaseConstraint(c.source, c.key as string, baseKeys)) {
       continue;
     }
     constraints.push({

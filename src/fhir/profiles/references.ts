@@ -41,7 +41,7 @@ export function checkReference(walk: ProfileWalk, node: ElementNode, ref: Json, 
   const reference = ref.reference;
   let target: Json | undefined;
   if (reference.startsWith('#')) {
-    const contained = (walk.scope.root.contained as Json[] | undefined) ?? [];
+    const contained = (walk.container.contained as Json[] | undefined) ?? [];
     target = contained.find((c) => c?.id === reference.slice(1));
     if (!target) {
       walk.issues.push(issue('not-found', `Reference ${reference} names no contained resource`, `${loc}.reference`));

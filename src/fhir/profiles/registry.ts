@@ -8,6 +8,22 @@ import { TerminologyStore } from './terminology';
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
 
 let baseDefinitions: Map<string, StructureDefinition> | undefined;
+let baseConstraintKeys: Set<string> | undefined;
+
+/** Keys of every base R4 constraint (ele-1, dom-2, ppc-1...): checked by the base validator, not again per profile. */
+function baseKeys(): Set<string> {
+  if (!baseConstraintKeys) {
+    baseConstraintKeys = new Set();
+    for (const sd of baseSds().values()) {
+      for (const e of sd.snapshot?.element ?? []) {
+        for (const c of e.constraint ?? []) {
+          baseConstraintKeys.add(c.key as string);
+        }
+      }
+    }
+  }
+  return baseConstraintKeys;
+}
 
 /** Base R4 StructureDefinitions (types and resources) by canonical URL and by type name, read once. */
 function baseSds(): Map<string, StructureDefinition> {
@@ -97,7 +113,7 @@ export class ProfileRegistry {
       if (!sd?.snapshot) {
         return undefined;
       }
-      c = compileProfile(sd);
+      c = compileProfile(sd, baseKeys());
       this.compiled.set(key, c);
     }
     return c;

@@ -87,7 +87,7 @@ function matchesDiscriminator(walk: ProfileWalk, slice: ElementNode, d: { type: 
     case 'pattern': {
       let expected = child?.fixed ?? child?.pattern;
       if (expected === undefined && d.path === 'url' && slice.types[0]?.profile?.[0]) {
-        expected = slice.types[0].profile[0]; // an extension slice names its extension by profile
+        expected = slice.types[0].profile[0].split('|')[0]; // an extension slice names its extension by profile (url, no version)
       }
       if (expected === undefined) {
         const own = slice.fixed ?? slice.pattern;

@@ -63,12 +63,19 @@ function insertElement(elements: ElementDefinition[], id: string, diff: ElementD
     elements.splice(at, 0, copy);
     return at;
   }
-  // A child the base does not unfold: from the datatype of its parent (unfolded first if needed).
+  // A child of a slice: a copy of the same child of the sliced element, when the base has it.
+  const unsliced = elements.find((e) => (e.id ?? e.path) === id.replace(/:[^.]+/g, ''));
   let parent = elements.findIndex((e) => (e.id ?? e.path) === parentId);
   if (parent < 0) {
     parent = insertElement(elements, parentId, { path: parentId.replace(/:[^.]+/g, '') } as ElementDefinition, resolve);
   }
   const p = elements[parent];
+  if (unsliced) {
+    const copy: ElementDefinition = { ...clone(unsliced), id };
+    const at = endOfSubtree(elements, parent);
+    elements.splice(at, 0, copy);
+    return at;
+  }
   const typeCode = p.type?.[0]?.code;
   const typeSd = typeCode ? resolve(p.type?.[0]?.profile?.[0] ?? typeCode) : undefined;
   const source = typeSd?.snapshot?.element?.find((e) => e.path === `${typeSd.type}.${segment}`);

@@ -21,14 +21,21 @@ const MAX_DEPTH = 24;
  * @see https://hl7.org/fhir/R4/validation.html
  */
 export class ProfileWalk {
+  /** The resource being walked: `#id` references resolve among its contained resources. */
+  container: Json;
+
   constructor(
     readonly registry: ProfileRegistry,
     readonly issues: OperationOutcomeIssue[],
     readonly scope: ResourceScope,
     private readonly depth = 0,
-  ) {}
+    container?: Json,
+  ) {
+    this.container = container ?? scope.root;
+  }
 
   resource(profile: CompiledProfile, resource: Json, location: string): void {
+    this.container = resource;
     if (resource.resourceType !== profile.type && profile.root.types.length === 0) {
       this.issues.push(issue('invalid', `The profile ${profile.url} is for ${profile.type}, not ${String(resource.resourceType)}`, location));
       return;
@@ -66,7 +73,12 @@ export class ProfileWalk {
     if (url && this.depth < MAX_DEPTH) {
       const nested = this.registry.compile(url);
       if (nested) {
-        new ProfileWalk(this.registry, this.issues, this.scope, this.depth + 1).value(nested.root, v, loc, typeCode);
+        const inner = new ProfileWalk(this.registry, this.issues, this.scope, this.depth + 1, this.container);
+        if (typeof v.resourceType === 'string') {
+          inner.resource(nested, v, loc); // a resource in a Bundle entry: its own contained resources
+        } else {
+          inner.value(nested.root, v, loc, typeCode);
+        }
       } else if (typeCode === 'Extension' && url.includes(':') && !url.startsWith('http://hl7.org/fhir/StructureDefinition/')) {
         // Relative urls name the parts of a complex extension, defined by its slices.
         this.issues.push(issue('extension', `Unknown extension ${url}: its definition is not loaded, so its content was not checked`, loc, 'warning'));
@@ -157,7 +169,7 @@ export class ProfileWalk {
 
   /** A walker for a nested check (e.g. a referenced resource against a target profile). */
   nested(issues: OperationOutcomeIssue[]): ProfileWalk | undefined {
-    return this.depth < MAX_DEPTH ? new ProfileWalk(this.registry, issues, this.scope, this.depth + 1) : undefined;
+    return this.depth < MAX_DEPTH ? new ProfileWalk(this.registry, issues, this.scope, this.depth + 1, this.container) : undefined;
   }
 }
 
