@@ -7,6 +7,8 @@ import { loadDefinitions } from './fhir/definitions';
 import { FhirService } from './fhir/service';
 import { createIndexer } from './fhir/search/extract';
 import { createValidator } from './fhir/validation';
+import { loadProfileRegistry } from './fhir/profiles';
+import { Conformance } from './fhir/profiles/conformance';
 import { errorHandler } from './http/errors';
 import { fhirRouter } from './http/routes';
 import type { ResourceStore } from './store/port';
@@ -36,6 +38,14 @@ export interface AppDeps {
   logger: Logger;
   /** Software version for the CapabilityStatement. */
   version?: string;
+  /**
+   * Validate DMP resource types against their DMP profile without meta.profile
+   * (server.ts passes VALIDATE_DMP_PROFILES, on by default; absent here = off,
+   * so apps built by tests for other features accept plain resources).
+   */
+  validateDmpProfiles?: boolean;
+  /** Folders of profiles and terminology (default: ./profiles and ./terminology). */
+  conformanceRoots?: string[];
 }
 
 /**
@@ -46,16 +56,19 @@ export interface AppDeps {
 export function createApp(deps: AppDeps): Express {
   loadDefinitions();
   const { config, logger } = deps;
-  const validator = createValidator();
+  const conformance = new Conformance(loadProfileRegistry(deps.conformanceRoots), createValidator(), {
+    implicit: deps.validateDmpProfiles ?? false,
+  });
+  const validator = conformance.writeValidator;
   const indexer = createIndexer({ baseUrl: config.baseUrl });
   // Compile the index extraction of the DMP's everyday types now, not on the first request that writes one.
   for (const resourceType of PREWARMED_TYPES) {
     indexer.extract({ resourceType } as Resource);
   }
-  logger.debug({ validator: validator.info }, 'validator ready');
   const service = new FhirService({
     store: deps.store,
     validator,
+    conformance,
     indexer,
     limits: { defaultCount: config.defaultPageSize, maxCount: config.maxPageSize },
   });

@@ -19,6 +19,8 @@ export interface Config {
   defaultPageSize: number;
   maxPageSize: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Validate DMP resource types against their DMP profile even without meta.profile (VALIDATE_DMP_PROFILES, default true). */
+  validateDmpProfiles: boolean;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +82,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (defaultPageSize > maxPageSize) {
     throw new ConfigError('SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT');
   }
+  const validateDmpProfiles = (env.VALIDATE_DMP_PROFILES || 'true').toLowerCase();
+  if (validateDmpProfiles !== 'true' && validateDmpProfiles !== 'false') {
+    throw new ConfigError(`VALIDATE_DMP_PROFILES must be true or false (got "${env.VALIDATE_DMP_PROFILES}")`);
+  }
   return {
     port,
     host,
@@ -91,5 +97,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPageSize,
     maxPageSize,
     logLevel,
+    validateDmpProfiles: validateDmpProfiles === 'true',
   };
 }

@@ -24,7 +24,7 @@ async function main(): Promise<void> {
   const logger = createLogger(config.logLevel);
   const store = await openStore(config);
   const version = readVersion();
-  const app = createApp({ config, store, logger, version });
+  const app = createApp({ config, store, logger, version, validateDmpProfiles: config.validateDmpProfiles });
   const server = app.listen(config.port, config.host, () => {
     logger.info(
       { host: config.host, port: config.port, store: store.kind, storeInfo: store.describe(), baseUrl: config.baseUrl, version },

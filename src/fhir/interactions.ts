@@ -13,6 +13,8 @@ export const Interaction = {
   history: 'history',
   create: 'create',
   search: 'search',
+  /** An extended operation ($validate, $expand...). */
+  operation: 'operation',
 } as const;
 
 export type Interaction = (typeof Interaction)[keyof typeof Interaction];

@@ -1,4 +1,4 @@
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Coding, OperationOutcome, OperationOutcomeIssue, Parameters, Resource, ValueSet } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
 import { StoreUnavailable, type ResourceStore, type VersionRecord } from '../store/port';
 import type { RequestContext } from './context';
@@ -12,6 +12,9 @@ import type { IndexEntry } from './search/index-entry';
 import { SearchRunner } from './search-runner';
 import { storedResource, type StoredResource } from './versioning';
 import { ResourceWriter, type DeleteResult, type WriteOptions, type WriteResult } from './writer';
+import type { Conformance } from './profiles/conformance';
+import type { ValidateRequest } from './profiles/operations';
+import type { ExpandParams } from './profiles/terminology-ops';
 
 export type { DeleteResult, WriteOptions, WriteResult } from './writer';
 
@@ -23,6 +26,8 @@ export interface ServiceDeps {
   /** Search index extraction (src/fhir/search/extract). */
   indexer: { extract(resource: Resource): IndexEntry[] };
   limits: PageLimits;
+  /** Profiles, $validate and terminology operations (src/fhir/profiles). */
+  conformance?: Conformance;
   /** Clock, in epoch ms (tests may fix it). */
   now?: () => number;
 }
@@ -230,6 +235,48 @@ export class FhirService {
       const linkParams: [string, string][] = named.length > 0 ? [['_type', types.join(',')]] : [];
       return this.search.bundle(types, rest, { lenient: opts.lenient, path: '', baseUrl: ctx.baseUrl, linkParams });
     });
+  }
+
+  /**
+   * `$validate` (type level, or instance level: `id` validates the stored
+   * resource when no resource is given). Never stores anything.
+   * @see https://hl7.org/fhir/R4/resource-operation-validate.html
+   */
+  validate(ctx: RequestContext, req: ValidateRequest & { id?: string }): Promise<OperationOutcome> {
+    return this.perform(ctx, Interaction.operation, async () => {
+      let resource = req.resource;
+      if (resource === undefined && req.id !== undefined && req.mode !== 'delete') {
+        // The store directly, not this.read: one interaction, authorized and audited once.
+        const current = await this.deps.store.readCurrent(req.type, req.id);
+        if (!current || current.deleted) {
+          throw errors.notFound(`Resource ${req.type}/${req.id} is not known`);
+        }
+        resource = JSON.parse(storedResource(current).json) as unknown;
+      }
+      return this.conformanceOps().validate({ ...req, resource });
+    });
+  }
+
+  /** @see https://hl7.org/fhir/R4/valueset-operation-expand.html */
+  expandValueSet(ctx: RequestContext, params: ExpandParams & { id?: string }): Promise<ValueSet> {
+    return this.perform(ctx, Interaction.operation, async () => this.conformanceOps().expand(params));
+  }
+
+  /** @see https://hl7.org/fhir/R4/valueset-operation-validate-code.html */
+  validateCode(ctx: RequestContext, url: string | undefined, codings: Coding[]): Promise<Parameters> {
+    return this.perform(ctx, Interaction.operation, async () => this.conformanceOps().validateCode(url, codings));
+  }
+
+  /** @see https://hl7.org/fhir/R4/codesystem-operation-lookup.html */
+  lookupCode(ctx: RequestContext, system: string | undefined, code: string | undefined): Promise<Parameters> {
+    return this.perform(ctx, Interaction.operation, async () => this.conformanceOps().lookup(system, code));
+  }
+
+  private conformanceOps(): Conformance {
+    if (!this.deps.conformance) {
+      throw errors.notSupported('Profiles and terminology are not loaded on this server');
+    }
+    return this.deps.conformance;
   }
 
   // --- implementation, shared by the public methods (no authorization or audit here) ---

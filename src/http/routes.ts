@@ -4,6 +4,7 @@ import { errors, informational } from '../fhir/outcomes';
 import { parseJsonPatch } from '../fhir/patch';
 import { etag } from '../fhir/versioning';
 import { bodyOf, bodyReaders } from './body';
+import { operationRouter } from './operation-routes';
 import { preferences } from './negotiate';
 import { criteria, ifMatch, ifNoneExist, queryParams, requestContext, resourceType } from './request';
 import { sendJson, sendOutcome, sendResource, sendWritten } from './respond';
@@ -32,6 +33,8 @@ export function fhirRouter(opts: RouterOptions): Router {
 
   router.get('/metadata', (req, res) => sendJson(req, res, 200, opts.capabilityStatement));
   router.all('/metadata', notAllowed('Only GET is allowed on /metadata'));
+  // Extended operations ($validate, $expand...) before the generic /:type/:id routes.
+  router.use(operationRouter({ service, baseUrl, maxBodyBytes: opts.maxBodyBytes }));
 
   // System level
   router.get('/_history', async (req, res) => {

@@ -15,7 +15,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function openTestApp(fixture: StoreFixture, overrides: { maxBodyBytes?: number } = {}): Promise<TestApp> {
+export async function openTestApp(
+  fixture: StoreFixture,
+  overrides: { maxBodyBytes?: number; validateDmpProfiles?: boolean } = {},
+): Promise<TestApp> {
   const store = await fixture.open();
   const app = createApp({
     config: {
@@ -26,6 +29,7 @@ export async function openTestApp(fixture: StoreFixture, overrides: { maxBodyByt
     },
     store,
     logger: pino({ level: 'silent' }),
+    validateDmpProfiles: overrides.validateDmpProfiles,
   });
   return { app, store, close: () => fixture.dispose(store) };
 }

@@ -13,6 +13,7 @@ describe('configuration from the environment', () => {
       defaultPageSize: 20,
       maxPageSize: 1000,
       logLevel: 'info',
+      validateDmpProfiles: true,
     });
   });
 
@@ -40,6 +41,7 @@ describe('configuration from the environment', () => {
       defaultPageSize: 50,
       maxPageSize: 200,
       logLevel: 'warn',
+      validateDmpProfiles: true,
     });
   });
 

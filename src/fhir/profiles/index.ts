@@ -1,4 +1,5 @@
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { issue } from '../outcomes';
 import { loadConformance } from './loader';
@@ -25,8 +26,17 @@ export const DMP_PROFILE_BY_TYPE: Readonly<Record<string, string>> = {
   Observation: `${DMP_BASE}/StructureDefinition/dmp-lab-observation`,
 };
 
-/** Where the conformance content lives, relative to the project root. */
-export function defaultConformanceRoots(root = process.cwd()): string[] {
+/** The project root: the nearest folder above this module with package.json and profiles/ (src/ or dist/src/). */
+function projectRoot(): string {
+  let dir = __dirname;
+  while (!(existsSync(join(dir, 'profiles')) && existsSync(join(dir, 'package.json'))) && dirname(dir) !== dir) {
+    dir = dirname(dir);
+  }
+  return dir;
+}
+
+/** Where the conformance content lives. */
+export function defaultConformanceRoots(root = projectRoot()): string[] {
   return [join(root, 'profiles'), join(root, 'terminology')];
 }
 

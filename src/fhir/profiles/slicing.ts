@@ -1,4 +1,5 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import { checkBinding } from './bindings';
 import type { ElementNode } from './compile';
 import type { ProfileWalk } from './walk';
 
@@ -100,9 +101,18 @@ function matchesDiscriminator(walk: ProfileWalk, slice: ElementNode, d: { type: 
         const inner = root ? sliceChild(root, d.path) : undefined;
         expected = inner?.fixed ?? inner?.pattern;
       }
+      const target = d.path === '$this' ? slice : child;
+      if (expected === undefined && target?.binding?.strength === 'required') {
+        // A required binding discriminates too: the value is in its value set.
+        return at.some((x) => {
+          const found: OperationOutcomeIssue[] = [];
+          checkBinding(walk.registry.terminology, target.binding as NonNullable<ElementNode['binding']>, x, target.types[0]?.code, '', found);
+          return found.length === 0;
+        });
+      }
       if (expected === undefined) {
-        // The slice does not constrain this path (e.g. MHD's request.method): it does not tell slices apart.
-        return true;
+        // Nothing fixed at the path (FR Core's qualification by code.coding): the value belongs to the slice it conforms to.
+        return conformsTo(walk, slice, v, typeCode);
       }
       return at.some((x) => (child?.fixed !== undefined ? matchesFixed(x, expected) : matchesPattern(x, expected)));
     }
@@ -136,6 +146,13 @@ function matchesDiscriminator(walk: ProfileWalk, slice: ElementNode, d: { type: 
     default:
       return false;
   }
+}
+
+/** Does the value meet the slice's own definition (no error)? The fallback when a discriminator fixes nothing. */
+function conformsTo(walk: ProfileWalk, slice: ElementNode, v: unknown, typeCode: string | undefined): boolean {
+  const issues: OperationOutcomeIssue[] = [];
+  walk.nested(issues)?.value(slice, v, 'x', typeCode);
+  return !issues.some((i) => i.severity === 'error');
 }
 
 /**

@@ -72,6 +72,11 @@ export class TerminologyStore {
     return expansion;
   }
 
+  /** Expands a ValueSet given inline (`$expand` with a `valueSet` parameter); not cached. */
+  expandResource(vs: ValueSet): Expansion {
+    return this.compute(vs);
+  }
+
   /** Finds a concept of a code system (case-insensitively when the system says so). */
   lookup(system: string, code: string): CodeSystemConcept | undefined {
     const cs = this.codeSystem(system);

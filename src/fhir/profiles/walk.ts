@@ -96,6 +96,10 @@ export class ProfileWalk {
         this.issues.push(issue('structure', `${child.path}: at most ${child.max} allowed, found ${found.values.length}`, `${loc}.${child.name}`));
       }
       if (found.values.length === 0) {
+        // Required slices of an absent element are missing too.
+        for (const slice of child.slices.filter((sl) => sl.min > 0)) {
+          this.issues.push(issue('required', `${child.path}: slice ${slice.sliceName} requires at least ${slice.min}, found 0`, `${loc}.${child.name}`));
+        }
         continue;
       }
       const base = child.choice ? `${loc}.${child.name}.ofType(${found.type})` : `${loc}.${child.name}`;
