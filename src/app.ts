@@ -8,6 +8,7 @@ import { FhirService } from './fhir/service';
 import { createIndexer } from './fhir/search/extract';
 import { createValidator } from './fhir/validation';
 import { loadProfileRegistry } from './fhir/profiles';
+import { withProfiles } from './fhir/profiles/capability-profiles';
 import { Conformance } from './fhir/profiles/conformance';
 import { errorHandler } from './http/errors';
 import { fhirRouter } from './http/routes';
@@ -73,7 +74,7 @@ export function createApp(deps: AppDeps): Express {
     limits: { defaultCount: config.defaultPageSize, maxCount: config.maxPageSize },
   });
   const capabilityStatement = JSON.stringify(
-    buildCapabilityStatement({ baseUrl: config.baseUrl, version: deps.version ?? '0.0.0', date: new Date().toISOString() }),
+    withProfiles(buildCapabilityStatement({ baseUrl: config.baseUrl, version: deps.version ?? '0.0.0', date: new Date().toISOString() }), conformance),
   );
 
   const app = express();

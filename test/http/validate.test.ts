@@ -146,3 +146,20 @@ describe('terminology operations', () => {
     expect((await request(t.app).get('/fhir/CodeSystem/$lookup').query({ code: '10' })).status).toBe(400);
   });
 });
+
+describe('CapabilityStatement', () => {
+  test('lists the DMP profiles per type and the operations, and instantiates nothing it does not meet', async () => {
+    const t = await openTestApp(STORES[0]);
+    try {
+      const cs = (await request(t.app).get('/fhir/metadata')).body;
+      const byType = (type: string) => cs.rest[0].resource.find((r: { type: string }) => r.type === type);
+      expect(byType('Patient').supportedProfile).toEqual(['https://dmp.example/fhir/StructureDefinition/dmp-patient']);
+      expect(byType('List').supportedProfile).toEqual(['https://dmp.example/fhir/StructureDefinition/dmp-submissionset']);
+      expect(byType('ValueSet').operation.map((o: { name: string }) => o.name)).toEqual(['expand', 'validate-code']);
+      expect(cs.rest[0].operation).toContainEqual({ name: 'validate', definition: 'http://hl7.org/fhir/OperationDefinition/Resource-validate' });
+      expect(cs.instantiates).toBeUndefined();
+    } finally {
+      await t.close();
+    }
+  });
+});
