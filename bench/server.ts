@@ -16,6 +16,8 @@ export interface ServerOptions {
   /** Extra node flags (e.g. --cpu-prof). */
   nodeArgs: string[];
   keepData: boolean;
+  /** Extra environment for the server (e.g. VALIDATE_DMP_PROFILES). */
+  env?: Record<string, string>;
 }
 
 /** A running server process and how to stop it. */
@@ -122,6 +124,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     LOG_LEVEL: 'warn',
     // The search checks count on this page size, whatever the caller's environment says.
     SEARCH_DEFAULT_COUNT: String(PAGE_SIZE),
+    // The search data set is realistic but not DMP-profile conformant; bench/profiles.ts measures profile validation.
+    VALIDATE_DMP_PROFILES: 'false',
+    ...opts.env,
   };
   // An inherited MONGODB_URL would silently turn a SQLite run into a Mongo run.
   delete env.MONGODB_URL;

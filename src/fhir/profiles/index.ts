@@ -13,18 +13,42 @@ export { ProfileRegistry } from './registry';
 /** Base of the canonical URLs of the server's own profiles and terminology. */
 export const DMP_BASE = 'https://dmp.example/fhir';
 
+const DMP_PROFILE = (id: string) => `${DMP_BASE}/StructureDefinition/${id}`;
+
+/** True when a CodeableConcept list holds the code (any system). */
+function hasCode(concepts: unknown, code: string): boolean {
+  const list = Array.isArray(concepts) ? concepts : concepts ? [concepts] : [];
+  return list.some((c: { coding?: { code?: string }[] }) => Array.isArray(c?.coding) && c.coding.some((x) => x?.code === code));
+}
+
 /**
- * The DMP profile each resource type is validated against when it names no
- * profile (implicit validation, `VALIDATE_DMP_PROFILES`). Types left out
- * (e.g. Practitioner) are only validated against base R4 and `meta.profile`.
+ * The DMP profile a resource is validated against when it names none
+ * (implicit validation, `VALIDATE_DMP_PROFILES`): Patient, DocumentReference
+ * and Consent always; a List only when it is a SubmissionSet; Observation and
+ * DiagnosticReport only when they are laboratory results (vital signs are
+ * not lab results). Other types (Practitioner, Condition...): base R4 and
+ * meta.profile only. (The provide-document Bundle and AuditEvent profiles
+ * apply when named: Bundles are not stored whole, AuditEvents are written by
+ * the server.)
  */
-export const DMP_PROFILE_BY_TYPE: Readonly<Record<string, string>> = {
-  Patient: `${DMP_BASE}/StructureDefinition/dmp-patient`,
-  DocumentReference: `${DMP_BASE}/StructureDefinition/dmp-document-reference`,
-  Consent: `${DMP_BASE}/StructureDefinition/dmp-consent`,
-  DiagnosticReport: `${DMP_BASE}/StructureDefinition/dmp-lab-diagnostic-report`,
-  Observation: `${DMP_BASE}/StructureDefinition/dmp-lab-observation`,
-};
+export function implicitDmpProfile(resource: { resourceType: string; category?: unknown; code?: unknown }): string | undefined {
+  switch (resource.resourceType) {
+    case 'Patient':
+      return DMP_PROFILE('dmp-patient');
+    case 'DocumentReference':
+      return DMP_PROFILE('dmp-document-reference');
+    case 'Consent':
+      return DMP_PROFILE('dmp-consent');
+    case 'List':
+      return hasCode(resource.code, 'submissionset') ? DMP_PROFILE('dmp-submissionset') : undefined;
+    case 'Observation':
+      return hasCode(resource.category, 'laboratory') ? DMP_PROFILE('dmp-lab-observation') : undefined;
+    case 'DiagnosticReport':
+      return hasCode(resource.category, 'LAB') ? DMP_PROFILE('dmp-lab-diagnostic-report') : undefined;
+    default:
+      return undefined;
+  }
+}
 
 /** The project root: the nearest folder above this module with package.json and profiles/ (src/ or dist/src/). */
 function projectRoot(): string {

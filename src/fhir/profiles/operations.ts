@@ -1,6 +1,6 @@
 import type { OperationOutcome, OperationOutcomeIssue, Parameters, ParametersParameter, Resource, ValueSet } from '@medplum/fhirtypes';
 import { errors, issue, outcome } from '../outcomes';
-import { DMP_PROFILE_BY_TYPE, validateAgainstProfiles } from './index';
+import { implicitDmpProfile, validateAgainstProfiles } from './index';
 import type { ProfileRegistry } from './registry';
 
 /** The base R4 validator the server already has (src/fhir/validation). */
@@ -20,13 +20,12 @@ export type ValidateMode = (typeof VALIDATE_MODES)[number];
 
 /**
  * The profiles a resource is checked against: every `meta.profile`, plus its
- * DMP profile when implicit validation is on. A List is a SubmissionSet only
- * when its code says so (MHD lists are also Folders).
+ * DMP profile when implicit validation is on (see implicitDmpProfile).
  */
 export function profilesFor(resource: Resource, implicit: boolean, extra: readonly string[] = []): string[] {
   const named = [...(resource.meta?.profile ?? []), ...extra];
   if (implicit) {
-    const own = DMP_PROFILE_BY_TYPE[resource.resourceType];
+    const own = implicitDmpProfile(resource as unknown as { resourceType: string });
     if (own) {
       named.push(own);
     }
