@@ -1,4 +1,4 @@
-import type { Coding, OperationOutcome, OperationOutcomeIssue, Parameters, Resource, ValueSet } from '@medplum/fhirtypes';
+import type { Bundle, Coding, OperationOutcome, OperationOutcomeIssue, Parameters, Resource, ValueSet } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
 import { StoreUnavailable, type ResourceStore, type VersionRecord } from '../store/port';
 import type { RequestContext } from './context';
@@ -13,6 +13,7 @@ import { SearchRunner } from './search-runner';
 import { storedResource, type StoredResource } from './versioning';
 import { ResourceWriter, type DeleteResult, type WriteOptions, type WriteResult } from './writer';
 import type { Conformance } from './profiles/conformance';
+import { searchConformance } from './profiles/conformance-search';
 import type { ValidateRequest } from './profiles/operations';
 import type { ExpandParams } from './profiles/terminology-ops';
 
@@ -270,6 +271,20 @@ export class FhirService {
   /** @see https://hl7.org/fhir/R4/codesystem-operation-lookup.html */
   lookupCode(ctx: RequestContext, system: string | undefined, code: string | undefined): Promise<Parameters> {
     return this.perform(ctx, Interaction.operation, async () => this.conformanceOps().lookup(system, code));
+  }
+
+  /**
+   * Read of a conformance resource loaded from profiles/ or terminology/
+   * (undefined when not among them: the store may hold it).
+   * @see https://hl7.org/fhir/R4/http.html#read
+   */
+  readConformance(ctx: RequestContext, type: string, id: string): Promise<Resource | undefined> {
+    return this.perform(ctx, Interaction.read, async () => this.conformanceOps().resources().find((r) => r.resourceType === type && r.id === id));
+  }
+
+  /** Search over the loaded conformance resources (see profiles/conformance-search.ts). */
+  searchConformance(ctx: RequestContext, type: string, params: [string, string][]): Promise<Bundle> {
+    return this.perform(ctx, Interaction.search, async () => searchConformance(this.conformanceOps().resources(), type, params, ctx.baseUrl));
   }
 
   private conformanceOps(): Conformance {

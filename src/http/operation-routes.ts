@@ -2,6 +2,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { Coding, ParametersParameter } from '@medplum/fhirtypes';
 import { isStoredResourceType } from '../fhir/definitions';
 import { errors } from '../fhir/outcomes';
+import { CONFORMANCE_TYPES } from '../fhir/profiles/conformance-search';
 import { parametersOf, primitiveOf } from '../fhir/profiles/operations';
 import type { FhirService } from '../fhir/service';
 import { bodyOf, bodyReaders } from './body';
@@ -51,6 +52,35 @@ function codingsOf(inputs: Inputs): Coding[] {
     return [coding];
   }
   return inputs.all('codeableConcept')[0]?.valueCodeableConcept?.coding ?? [];
+}
+
+/**
+ * Read and search of the conformance resources loaded from profiles/ and
+ * terminology/ (served from memory through FhirService); a read of an id not
+ * among them falls through to the store.
+ * @see https://hl7.org/fhir/R4/http.html#read
+ */
+export function conformanceRouter(opts: { service: FhirService; baseUrl: string }): Router {
+  const router = Router({ caseSensitive: true });
+  router.get('/:type', async (req, res, next) => {
+    const type = req.params.type as string;
+    if (!CONFORMANCE_TYPES.has(type)) {
+      next();
+      return;
+    }
+    const bundle = await opts.service.searchConformance(requestContext(req, res, opts.baseUrl), type, queryParams(req));
+    sendJson(req, res, 200, JSON.stringify(bundle));
+  });
+  router.get('/:type/:id', async (req, res, next) => {
+    const type = req.params.type as string;
+    const found = CONFORMANCE_TYPES.has(type) ? await opts.service.readConformance(requestContext(req, res, opts.baseUrl), type, req.params.id as string) : undefined;
+    if (!found) {
+      next();
+      return;
+    }
+    sendJson(req, res, 200, JSON.stringify(found));
+  });
+  return router;
 }
 
 /**

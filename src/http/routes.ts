@@ -4,7 +4,7 @@ import { errors, informational } from '../fhir/outcomes';
 import { parseJsonPatch } from '../fhir/patch';
 import { etag } from '../fhir/versioning';
 import { bodyOf, bodyReaders } from './body';
-import { operationRouter } from './operation-routes';
+import { conformanceRouter, operationRouter } from './operation-routes';
 import { preferences } from './negotiate';
 import { criteria, ifMatch, ifNoneExist, queryParams, requestContext, resourceType } from './request';
 import { sendJson, sendOutcome, sendResource, sendWritten } from './respond';
@@ -35,6 +35,7 @@ export function fhirRouter(opts: RouterOptions): Router {
   router.all('/metadata', notAllowed('Only GET is allowed on /metadata'));
   // Extended operations ($validate, $expand...) before the generic /:type/:id routes.
   router.use(operationRouter({ service, baseUrl, maxBodyBytes: opts.maxBodyBytes }));
+  router.use(conformanceRouter({ service, baseUrl }));
 
   // System level
   router.get('/_history', async (req, res) => {

@@ -163,3 +163,35 @@ describe('CapabilityStatement', () => {
     }
   });
 });
+
+describe('conformance resources are readable and searchable', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await openTestApp(STORES[0]);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  test('a DMP profile is read by id with its snapshot, and found by url, name, type and version', async () => {
+    const read = await request(t.app).get('/fhir/StructureDefinition/dmp-patient');
+    expect(read.status).toBe(200);
+    expect(read.body.url).toBe(DMP_PATIENT);
+    expect(read.body.snapshot.element.length).toBeGreaterThan(10);
+    const byUrl = await request(t.app).get('/fhir/StructureDefinition').query({ url: DMP_PATIENT });
+    expect(byUrl.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual(['dmp-patient']);
+    const byType = await request(t.app).get('/fhir/StructureDefinition').query({ type: 'Patient', name: 'DMP' });
+    expect(byType.body.entry.map((e: { resource: { id: string } }) => e.resource.id)).toEqual(['dmp-patient']);
+    const versioned = await request(t.app).get('/fhir/ValueSet').query({ url: 'https://mos.esante.gouv.fr/NOS/JDV_J66-TypeCode-DMP/FHIR/JDV-J66-TypeCode-DMP', version: '20240927120000' });
+    expect(versioned.body.total).toBe(1);
+    const params = await request(t.app).get('/fhir/SearchParameter').query({ base: 'DocumentReference', _count: '1' });
+    expect(params.body.total).toBeGreaterThanOrEqual(2);
+    expect(params.body.entry).toHaveLength(1);
+  });
+
+  test('unsupported parameters are 400; an unknown id falls through to the store (404)', async () => {
+    expect((await request(t.app).get('/fhir/CodeSystem').query({ publisher: 'x' })).status).toBe(400);
+    expect((await request(t.app).get('/fhir/CodeSystem').query({ _count: 'many' })).status).toBe(400);
+    expect((await request(t.app).get('/fhir/CodeSystem/nope')).status).toBe(404);
+  });
+});

@@ -61,9 +61,12 @@ export class Conformance {
     return byType;
   }
 
-  /** The loaded conformance resources (for reading and search). */
+  private all?: Resource[];
+
+  /** The loaded conformance resources (for reading and search), StructureDefinitions with their snapshots. */
   resources(): Resource[] {
     const c = this.registry.content;
-    return [...c.structureDefinitions, ...c.valueSets, ...c.codeSystems, ...c.searchParameters].map((l) => l.resource);
+    this.all ??= [...c.structureDefinitions, ...c.valueSets, ...c.codeSystems, ...c.searchParameters].map((l) => l.resource);
+    return this.all;
   }
 }
