@@ -2,7 +2,7 @@ import { Router, type NextFunction, type Request, type Response } from 'express'
 import type { Coding, ParametersParameter } from '@medplum/fhirtypes';
 import { isStoredResourceType } from '../fhir/definitions';
 import { errors } from '../fhir/outcomes';
-import { CONFORMANCE_TYPES } from '../fhir/profiles/conformance-search';
+import { answersFromMemory, CONFORMANCE_TYPES } from '../fhir/profiles/conformance-search';
 import { parametersOf, primitiveOf } from '../fhir/profiles/operations';
 import type { FhirService } from '../fhir/service';
 import { bodyOf, bodyReaders } from './body';
@@ -64,11 +64,13 @@ export function conformanceRouter(opts: { service: FhirService; baseUrl: string 
   const router = Router({ caseSensitive: true });
   router.get('/:type', async (req, res, next) => {
     const type = req.params.type as string;
-    if (!CONFORMANCE_TYPES.has(type)) {
+    const params = queryParams(req);
+    // Other searches (no criteria, modifiers, _summary...) go to the store's full search.
+    if (!CONFORMANCE_TYPES.has(type) || !answersFromMemory(params)) {
       next();
       return;
     }
-    const bundle = await opts.service.searchConformance(requestContext(req, res, opts.baseUrl), type, queryParams(req));
+    const bundle = await opts.service.searchConformance(requestContext(req, res, opts.baseUrl), type, params);
     sendJson(req, res, 200, JSON.stringify(bundle));
   });
   router.get('/:type/:id', async (req, res, next) => {

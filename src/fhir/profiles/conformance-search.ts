@@ -17,6 +17,11 @@ const MATCHERS: Readonly<Record<string, (r: Conf, v: string) => boolean>> = {
   base: (r, v) => (r.resourceType === 'SearchParameter' ? (r.base ?? []).includes(v) : false),
 };
 
+/** True when every parameter is one the in-memory search answers (no modifiers, no _summary, _include...). */
+export function answersFromMemory(params: readonly [string, string][]): boolean {
+  return params.length > 0 && params.every(([k]) => k in MATCHERS || k === '_count' || k === '_offset' || FORMAT_PARAMETERS.has(k));
+}
+
 /**
  * Search over the loaded conformance resources: `url`, `version`, `name`
  * (starts with, case-insensitive), `type` (StructureDefinition), `base`
