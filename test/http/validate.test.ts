@@ -196,3 +196,38 @@ describe('conformance resources are readable and searchable', () => {
     expect((await request(t.app).get('/fhir/CodeSystem/nope')).status).toBe(404);
   });
 });
+
+describe('hostile input to the profile operations is a 4xx, never a 500', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await openTestApp(STORES[0], { validateDmpProfiles: true });
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+  const post = (path: string, body: unknown) => request(t.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+
+  test.each([
+    ['a number in meta.profile', 'Patient', { resourceType: 'Patient', meta: { profile: 5 } }],
+    ['a non-string profile', 'Patient', { resourceType: 'Patient', meta: { profile: ['x', 7] } }],
+    ['a string where an array is expected', 'Patient', { resourceType: 'Patient', identifier: 'abc' }],
+  ])('create with %s is a 400 OperationOutcome', async (_what, type, body) => {
+    const res = await post(type, body);
+    expect([res.status, res.body.resourceType]).toEqual([400, 'OperationOutcome']);
+  });
+
+  test.each([
+    ['include is not a list', { include: 'x' }],
+    ['include holds null', { include: [null] }],
+    ['a filter without op', { include: [{ system: 'http://hl7.org/fhir/administrative-gender', filter: [{}] }] }],
+    ['an import that is not a string', { include: [{ valueSet: [5] }] }],
+  ])('$expand of an inline ValueSet whose %s is a 400', async (_what, compose) => {
+    const res = await post('ValueSet/$expand', { resourceType: 'Parameters', parameter: [{ name: 'valueSet', resource: { resourceType: 'ValueSet', status: 'active', compose } }] });
+    expect([res.status, res.body.resourceType]).toEqual([400, 'OperationOutcome']);
+  });
+
+  test('$validate with a Parameters resource that is not an object is a 400', async () => {
+    const res = await post('Patient/$validate', { resourceType: 'Parameters', parameter: [{ name: 'resource', valueString: 'x' }] });
+    expect(res.status).toBe(400);
+  });
+});

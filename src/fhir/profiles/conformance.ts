@@ -1,8 +1,22 @@
 import type { Coding, OperationOutcome, Parameters, Resource, ValueSet } from '@medplum/fhirtypes';
 import { errors } from '../outcomes';
+import { checkResource, ConformanceLoadError } from './loader';
 import { runValidate, writeValidator, type BaseValidator, type ProfileValidationOptions, type ValidateRequest } from './operations';
 import type { ProfileRegistry } from './registry';
 import { expand, lookup, validateCode, type ExpandParams } from './terminology-ops';
+
+/** An inline ValueSet (`$expand` valueSet parameter) gets the checks a file in terminology/ gets: bad ones are 400. */
+function checkInlineValueSet(vs: unknown): void {
+  const r = vs as { resourceType?: unknown; url?: unknown };
+  if (typeof vs !== 'object' || vs === null || r.resourceType !== 'ValueSet') {
+    throw errors.badRequest('The valueSet parameter must hold a ValueSet', 'valueSet');
+  }
+  try {
+    checkResource('valueSet parameter', { ...r, url: typeof r.url === 'string' ? r.url : 'urn:inline' });
+  } catch (err) {
+    throw errors.badRequest(err instanceof ConformanceLoadError ? err.problem : 'The ValueSet is malformed', 'valueSet');
+  }
+}
 
 /**
  * Profiles, `$validate` and the terminology operations, for FhirService
@@ -36,6 +50,9 @@ export class Conformance {
         throw errors.notFound(`ValueSet/${params.id} is not known`);
       }
       url = `${vs.url}|${vs.version}`;
+    }
+    if (params.valueSet !== undefined) {
+      checkInlineValueSet(params.valueSet);
     }
     return expand(this.registry.terminology, { ...params, url });
   }

@@ -107,6 +107,11 @@ function parse(file: string, text: string): Resource | undefined {
   } catch (err) {
     throw new ConformanceLoadError(file, `not valid JSON (${(err as Error).message})`);
   }
+  return checkResource(file, json);
+}
+
+/** The structural checks of a conformance resource (also applied to inline ValueSets of `$expand`). */
+export function checkResource(file: string, json: unknown): Resource | undefined {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new ConformanceLoadError(file, 'not a JSON object');
   }
@@ -160,9 +165,19 @@ function checkValueSet(file: string, vs: Record<string, unknown>): void {
   if (!Array.isArray(compose.include)) {
     throw new ConformanceLoadError(file, 'ValueSet.compose has no include list');
   }
-  for (const inc of compose.include as Record<string, unknown>[]) {
-    if (typeof inc?.system !== 'string' && !Array.isArray(inc?.valueSet)) {
-      throw new ConformanceLoadError(file, 'a ValueSet.compose.include names neither a system nor a valueSet');
+  for (const part of ['include', 'exclude']) {
+    const list = (compose as Record<string, unknown>)[part] ?? [];
+    if (!Array.isArray(list)) {
+      throw new ConformanceLoadError(file, `ValueSet.compose.${part} is not a list`);
+    }
+    for (const inc of list as Record<string, unknown>[]) {
+      const imports = inc?.valueSet;
+      if (typeof inc?.system !== 'string' && !(Array.isArray(imports) && imports.every((v) => typeof v === 'string'))) {
+        throw new ConformanceLoadError(file, `a ValueSet.compose.${part} names neither a system nor a valueSet`);
+      }
+      if ((inc.concept !== undefined && !(Array.isArray(inc.concept) && inc.concept.every((c) => typeof c?.code === 'string'))) || (inc.filter !== undefined && !(Array.isArray(inc.filter) && inc.filter.every((f) => typeof f?.op === 'string' && typeof f?.property === 'string')))) {
+        throw new ConformanceLoadError(file, `a ValueSet.compose.${part} has a malformed concept or filter list`);
+      }
     }
   }
 }

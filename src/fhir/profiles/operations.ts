@@ -23,7 +23,9 @@ export type ValidateMode = (typeof VALIDATE_MODES)[number];
  * DMP profile when implicit validation is on (see implicitDmpProfile).
  */
 export function profilesFor(resource: Resource, implicit: boolean, extra: readonly string[] = []): string[] {
-  const named = [...(resource.meta?.profile ?? []), ...extra];
+  const declared: unknown = resource.meta?.profile;
+  // Garbage in meta.profile is the base validator's to report; only strings name profiles.
+  const named = [...(Array.isArray(declared) ? declared.filter((p): p is string => typeof p === 'string') : []), ...extra];
   if (implicit) {
     const own = implicitDmpProfile(resource as unknown as { resourceType: string });
     if (own) {
@@ -49,7 +51,12 @@ export function validateWithProfiles(
   if (baseIssues.some((i) => i.code === 'not-supported' && i.expression?.[0] === 'resourceType')) {
     return baseIssues;
   }
-  return [...baseIssues, ...validateAgainstProfiles(registry, resource, profilesFor(resource, options.implicit, extra))];
+  try {
+    return [...baseIssues, ...validateAgainstProfiles(registry, resource, profilesFor(resource, options.implicit, extra))];
+  } catch {
+    // Only pathological input (nesting deep enough to exhaust the stack) gets here: fail closed, as a 400.
+    return [...baseIssues, issue('exception', 'The resource could not be checked against its profiles (it is nested too deeply)')];
+  }
 }
 
 /**
