@@ -9,15 +9,27 @@ const DMP_PATIENT = 'https://dmp.example/fhir/StructureDefinition/dmp-patient';
 const errorsOf = (body: { issue: { severity: string; code: string; expression?: string[] }[] }) =>
   body.issue.filter((i) => i.severity === 'error').map((i) => [i.code, i.expression?.[0]]);
 
-describe('$validate and writes with DMP profiles', () => {
-  let t: TestApp;
+/** An app for the tests of one describe block, opened before them and closed after. */
+function appFor(options: { validateDmpProfiles?: boolean } = {}) {
+  let opened: TestApp | undefined;
   beforeAll(async () => {
-    t = await openTestApp(STORES[0], { validateDmpProfiles: true });
+    opened = await openTestApp(STORES[0], options);
   });
   afterAll(async () => {
-    await t.close();
+    await opened?.close();
   });
-  const post = (path: string, body: unknown) => request(t.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+  const app = () => (opened as TestApp).app;
+  return {
+    get app() {
+      return app();
+    },
+    post: (path: string, body: unknown) => request(app()).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body)),
+  };
+}
+
+describe('$validate and writes with DMP profiles', () => {
+  const t = appFor({ validateDmpProfiles: true });
+  const post = t.post;
 
   test('a valid DMP DocumentReference posted raw is answered 200 with an informational outcome', async () => {
     const res = await post('DocumentReference/$validate', fixture('documentreference-valid'));
@@ -86,13 +98,7 @@ describe('$validate and writes with DMP profiles', () => {
 });
 
 describe('terminology operations', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await openTestApp(STORES[0]);
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = appFor();
   const J57 = 'https://mos.esante.gouv.fr/NOS/JDV_J57-ClassCode-DMP/FHIR/JDV-J57-ClassCode-DMP';
   const A03 = 'https://mos.esante.gouv.fr/NOS/TRE_A03-ClasseDocument/FHIR/TRE-A03-ClasseDocument';
 
@@ -165,13 +171,7 @@ describe('CapabilityStatement', () => {
 });
 
 describe('conformance resources are readable and searchable', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await openTestApp(STORES[0]);
-  });
-  afterAll(async () => {
-    await t.close();
-  });
+  const t = appFor();
 
   test('a DMP profile is read by id with its snapshot, and found by url, name, type and version', async () => {
     const read = await request(t.app).get('/fhir/StructureDefinition/dmp-patient');
@@ -198,14 +198,8 @@ describe('conformance resources are readable and searchable', () => {
 });
 
 describe('hostile input to the profile operations is a 4xx, never a 500', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await openTestApp(STORES[0], { validateDmpProfiles: true });
-  });
-  afterAll(async () => {
-    await t.close();
-  });
-  const post = (path: string, body: unknown) => request(t.app).post(`/fhir/${path}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+  const t = appFor({ validateDmpProfiles: true });
+  const post = t.post;
 
   test.each([
     ['a number in meta.profile', 'Patient', { resourceType: 'Patient', meta: { profile: 5 } }],
