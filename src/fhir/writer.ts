@@ -133,10 +133,12 @@ export class ResourceWriter {
     const versionId = (previous?.versionId ?? 0) + 1;
     const lastUpdated = nextLastUpdated(previous?.lastUpdated, this.deps.now());
     const stamped = stampMeta(resource, id, versionId, lastUpdated);
-    const issues = this.deps.validator.validate(stamped).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    const found = this.deps.validator.validate(stamped);
+    const issues = found.filter((i) => i.severity === 'error' || i.severity === 'fatal');
     if (issues.length > 0) {
       throw errors.invalid(issues);
     }
+    const warnings = found.filter((i) => i.severity === 'warning');
     const json = JSON.stringify(stamped);
     await this.deps.store.write({
       type,
@@ -149,7 +151,7 @@ export class ResourceWriter {
       json,
       index: this.deps.indexer.extract(stamped),
     });
-    return { type, id, versionId, lastUpdated, json };
+    return { type, id, versionId, lastUpdated, json, ...(warnings.length > 0 ? { warnings } : {}) };
   }
 }
 

@@ -225,3 +225,17 @@ describe('hostile input to the profile operations is a 4xx, never a 500', () => 
     expect(res.status).toBe(400);
   });
 });
+
+describe('write warnings', () => {
+  const t = appFor({ validateDmpProfiles: true });
+
+  test('a create naming an unknown profile succeeds, and Prefer: return=OperationOutcome carries the warning', async () => {
+    const body = { ...fixture('observation-valid'), meta: { profile: ['https://example.org/StructureDefinition/nope'] } };
+    const res = await request(t.app).post('/fhir/Observation').set('Content-Type', FHIR_JSON).set('Prefer', 'return=OperationOutcome').send(JSON.stringify(body));
+    expect(res.status).toBe(201);
+    expect(res.body.issue.map((i: { severity: string; code: string }) => [i.severity, i.code])).toEqual([
+      ['information', 'informational'],
+      ['warning', 'not-supported'],
+    ]);
+  });
+});

@@ -62,7 +62,7 @@ export function validateWithProfiles(
 /**
  * The validator FhirService's write path uses: base R4 and profiles. The
  * writer refuses on errors (400 with all issues); warnings, such as an
- * unknown profile in meta.profile, are returned by `$validate`.
+ * unknown profile in meta.profile, go back with `Prefer: return=OperationOutcome`.
  */
 export function writeValidator(base: BaseValidator, registry: ProfileRegistry, options: ProfileValidationOptions): BaseValidator {
   return { validate: (resource) => validateWithProfiles(base, registry, resource, options) };
