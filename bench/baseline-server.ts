@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
   const store = await openStore(config);
-  const app = createApp({ config, store, logger, withoutAccessControl: true });
+  const app = createApp({ config, store, logger, withoutAccessControl: true, validateDmpProfiles: config.validateDmpProfiles });
   const server = app.listen(config.port, config.host, () => logger.warn('BENCHMARK BASELINE: no authentication, no access control'));
   const stop = () => server.close(() => void store.close().then(() => process.exit(0)));
   process.on('SIGTERM', stop);

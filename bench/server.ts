@@ -18,7 +18,7 @@ export interface ServerOptions {
   keepData: boolean;
   /** `server`: dist/src/server.js (authentication and access control on); `baseline`: the bench's entry with both off. */
   entry: 'server' | 'baseline';
-  /** Extra environment (the bench's AUTH_* settings). */
+  /** Extra environment (the bench's AUTH_* settings, VALIDATE_DMP_PROFILES). */
   env?: Record<string, string>;
   /** Reuse this DATA_DIR (and keep it) instead of a fresh temporary one. */
   dataDir?: string;
@@ -130,6 +130,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     LOG_LEVEL: 'warn',
     // The search checks count on this page size, whatever the caller's environment says.
     SEARCH_DEFAULT_COUNT: String(PAGE_SIZE),
+    // The search data set is realistic but not DMP-profile conformant; bench/profiles.ts measures profile validation.
+    VALIDATE_DMP_PROFILES: 'false',
+    ...opts.env,
   };
   // An inherited MONGODB_URL would silently turn a SQLite run into a Mongo run.
   delete env.MONGODB_URL;
@@ -144,7 +147,6 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-bench-'));
     env.DATA_DIR = dataDir;
   }
-  Object.assign(env, opts.env ?? {});
   const entry = opts.entry === 'baseline' ? path.resolve(__dirname, 'baseline-server.js') : path.resolve(__dirname, '..', 'src', 'server.js');
   const nodeArgv = [...opts.nodeArgs, entry];
   const child = opts.pinning.pinned

@@ -14,6 +14,9 @@ import { createIndexer } from './fhir/search/extract';
 import { createValidator } from './fhir/validation';
 import type { Authenticator } from './auth/authenticator';
 import { authenticate } from './http/auth';
+import { loadProfileRegistry } from './fhir/profiles';
+import { withProfiles } from './fhir/profiles/capability-profiles';
+import { Conformance } from './fhir/profiles/conformance';
 import { errorHandler } from './http/errors';
 import { fhirRouter } from './http/routes';
 import type { ResourceStore } from './store/port';
@@ -58,6 +61,14 @@ export interface AppDeps {
   authenticator?: Authenticator;
   /** Token issuer and endpoints, for the CapabilityStatement and SMART discovery. */
   security?: SecurityInfo;
+  /**
+   * Validate DMP resource types against their DMP profile without meta.profile
+   * (server.ts passes VALIDATE_DMP_PROFILES, on by default; absent here = off,
+   * so apps built by tests for other features accept plain resources).
+   */
+  validateDmpProfiles?: boolean;
+  /** Folders of profiles and terminology (default: ./profiles and ./terminology). */
+  conformanceRoots?: string[];
 }
 
 /**
@@ -71,7 +82,10 @@ export function createApp(deps: AppDeps): Express {
   }
   loadDefinitions();
   const { config, logger } = deps;
-  const validator = createValidator();
+  const conformance = new Conformance(loadProfileRegistry(deps.conformanceRoots), createValidator(), {
+    implicit: deps.validateDmpProfiles ?? false,
+  });
+  const validator = conformance.writeValidator;
   const matrix = deps.accessMatrix ?? loadAccessMatrix();
   const access = new AccessGuard(new AccessFacts(deps.store), matrix);
   const baseIndexer = createIndexer({ baseUrl: config.baseUrl });
@@ -81,17 +95,20 @@ export function createApp(deps: AppDeps): Express {
   for (const resourceType of PREWARMED_TYPES) {
     indexer.extract({ resourceType } as Resource);
   }
-  logger.debug({ validator: validator.info }, 'validator ready');
   const service = new FhirService({
     store: deps.store,
     validator,
+    conformance,
     indexer,
     uniqueKeys: insUniqueKeys,
     access: deps.withoutAccessControl ? undefined : access,
     limits: { defaultCount: config.defaultPageSize, maxCount: config.maxPageSize },
   });
   const capabilityStatement = JSON.stringify(
-    buildCapabilityStatement({ baseUrl: config.baseUrl, version: deps.version ?? '0.0.0', date: new Date().toISOString(), security: deps.security }),
+    withProfiles(
+      buildCapabilityStatement({ baseUrl: config.baseUrl, version: deps.version ?? '0.0.0', date: new Date().toISOString(), security: deps.security }),
+      conformance,
+    ),
   );
 
   const app = express();

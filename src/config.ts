@@ -23,6 +23,8 @@ export interface Config {
   auth: AuthConfig;
   /** Replacement profession matrix (JSON, see terminology/access/matrix.json). */
   accessMatrixFile?: string;
+  /** Validate DMP resource types against their DMP profile even without meta.profile (VALIDATE_DMP_PROFILES, default true). */
+  validateDmpProfiles: boolean;
 }
 
 /**
@@ -94,6 +96,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (defaultPageSize > maxPageSize) {
     throw new ConfigError('SEARCH_DEFAULT_COUNT must not exceed SEARCH_MAX_COUNT');
   }
+  const validateDmpProfiles = (env.VALIDATE_DMP_PROFILES || 'true').toLowerCase();
+  if (validateDmpProfiles !== 'true' && validateDmpProfiles !== 'false') {
+    throw new ConfigError(`VALIDATE_DMP_PROFILES must be true or false (got "${env.VALIDATE_DMP_PROFILES}")`);
+  }
   return {
     port,
     host,
@@ -107,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     defaultPageSize,
     maxPageSize,
     logLevel,
+    validateDmpProfiles: validateDmpProfiles === 'true',
   };
 }
 

@@ -32,7 +32,16 @@ async function main(): Promise<void> {
     logger.warn('No AUTH_* setting: trusting a local development key (npm run token). Configure AUTH_ISSUER for real use.');
   }
   const accessMatrix = loadAccessMatrix(config.accessMatrixFile);
-  const app = createApp({ config, store, logger, version, authenticator: auth.authenticator, accessMatrix, security: auth.security });
+  const app = createApp({
+    config,
+    store,
+    logger,
+    version,
+    authenticator: auth.authenticator,
+    accessMatrix,
+    security: auth.security,
+    validateDmpProfiles: config.validateDmpProfiles,
+  });
   const server = app.listen(config.port, config.host, () => {
     logger.info(
       { host: config.host, port: config.port, store: store.kind, storeInfo: store.describe(), baseUrl: config.baseUrl, version },

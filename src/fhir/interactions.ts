@@ -13,7 +13,7 @@ export const Interaction = {
   history: 'history',
   create: 'create',
   search: 'search',
-  /** An extended operation (`$close`, `$reopen`, ...). */
+  /** An extended operation (`$close`, `$validate`, `$expand`, ...). */
   operation: 'operation',
 } as const;
 

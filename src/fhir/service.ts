@@ -1,6 +1,8 @@
-import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
+import type { Bundle, Coding, OperationOutcome, OperationOutcomeIssue, Parameters, Resource, ValueSet } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
 import { StoreUnavailable, UniqueConflict, type ResourceStore, type VersionRecord } from '../store/port';
+import { Reason } from '../access/decision';
+import { REFUSED_ROLES } from '../access/dmp-access';
 import type { AccessGuard } from './access-guard';
 import type { RequestContext } from './context';
 import { isStoredResourceType, loadDefinitions } from './definitions';
@@ -17,6 +19,10 @@ import { SearchRunner } from './search-runner';
 import { storedResource, type StoredResource } from './versioning';
 import { operationHooks, writeHooks } from './write-hooks';
 import { ResourceWriter, type DeleteResult, type WriteOptions, type WriteResult } from './writer';
+import type { Conformance } from './profiles/conformance';
+import { searchConformance } from './profiles/conformance-search';
+import type { ValidateRequest } from './profiles/operations';
+import type { ExpandParams } from './profiles/terminology-ops';
 
 export type { DeleteResult, WriteOptions, WriteResult } from './writer';
 
@@ -35,6 +41,8 @@ export interface ServiceDeps {
    */
   access?: AccessGuard;
   limits: PageLimits;
+  /** Profiles, $validate and terminology operations (src/fhir/profiles). */
+  conformance?: Conformance;
   /** Clock, in epoch ms (tests may fix it). */
   now?: () => number;
 }
@@ -75,6 +83,8 @@ export class FhirService {
     try {
       if (this.deps.access) {
         if (!ctx.principal) throw errors.unauthorized();
+        // Insurers, employers, occupational physicians: nothing at all, whatever the path (DMP-RULES.md § 5).
+        if (REFUSED_ROLES.has(ctx.principal.role)) throw errors.forbidden(`Access refused (${Reason.refusedRole})`);
         checkScopes(ctx.principal.scopes, interaction, types);
         await this.deps.access.sync();
       }
@@ -289,6 +299,63 @@ export class FhirService {
       return this.recordLife.close(ctx, id, reason, operationHooks(ctx));
     });
   }
+
+  /**
+   * `$validate` (type level, or instance level: `id` validates the stored
+   * resource when no resource is given). Never stores anything.
+   * @see https://hl7.org/fhir/R4/resource-operation-validate.html
+   */
+  validate(ctx: RequestContext, req: ValidateRequest & { id?: string }): Promise<OperationOutcome> {
+    return this.perform(ctx, Interaction.operation, [req.type], async () => {
+      let resource = req.resource;
+      if (resource === undefined && req.id !== undefined && req.mode !== 'delete') {
+        // Not this.read: one interaction, authorized and audited once; a hidden resource is unknown here too.
+        const current = await this.visibleCurrent(ctx, req.type, req.id);
+        if (current.deleted) {
+          throw errors.notFound(`Resource ${req.type}/${req.id} is not known`);
+        }
+        resource = JSON.parse(storedResource(current).json) as unknown;
+      }
+      return this.conformanceOps().validate({ ...req, resource });
+    });
+  }
+
+  /** @see https://hl7.org/fhir/R4/valueset-operation-expand.html */
+  expandValueSet(ctx: RequestContext, params: ExpandParams & { id?: string }): Promise<ValueSet> {
+    return this.perform(ctx, Interaction.operation, ['ValueSet'], async () => this.conformanceOps().expand(params));
+  }
+
+  /** @see https://hl7.org/fhir/R4/valueset-operation-validate-code.html */
+  validateCode(ctx: RequestContext, url: string | undefined, codings: Coding[]): Promise<Parameters> {
+    return this.perform(ctx, Interaction.operation, ['ValueSet'], async () => this.conformanceOps().validateCode(url, codings));
+  }
+
+  /** @see https://hl7.org/fhir/R4/codesystem-operation-lookup.html */
+  lookupCode(ctx: RequestContext, system: string | undefined, code: string | undefined): Promise<Parameters> {
+    return this.perform(ctx, Interaction.operation, ['CodeSystem'], async () => this.conformanceOps().lookup(system, code));
+  }
+
+  /**
+   * Read of a conformance resource loaded from profiles/ or terminology/
+   * (undefined when not among them: the store may hold it).
+   * @see https://hl7.org/fhir/R4/http.html#read
+   */
+  readConformance(ctx: RequestContext, type: string, id: string): Promise<Resource | undefined> {
+    return this.perform(ctx, Interaction.read, [type], async () => this.conformanceOps().resources().find((r) => r.resourceType === type && r.id === id));
+  }
+
+  /** Search over the loaded conformance resources (see profiles/conformance-search.ts). */
+  searchConformance(ctx: RequestContext, type: string, params: [string, string][]): Promise<Bundle> {
+    return this.perform(ctx, Interaction.search, [type], async () => searchConformance(this.conformanceOps().resources(), type, params, ctx.baseUrl));
+  }
+
+  private conformanceOps(): Conformance {
+    if (!this.deps.conformance) {
+      throw errors.notSupported('Profiles and terminology are not loaded on this server');
+    }
+    return this.deps.conformance;
+  }
+
 
   /** `Patient/{id}/$reopen`: reopens a closed DMP. */
   reopenRecord(ctx: RequestContext, id: string): Promise<StoredResource> {

@@ -1,4 +1,4 @@
-import type { Meta, Resource } from '@medplum/fhirtypes';
+import type { Meta, OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { VersionRecord } from '../store/port';
 
 /**
@@ -11,6 +11,8 @@ export interface StoredResource {
   versionId: number;
   lastUpdated: string;
   json: string;
+  /** Validation warnings of the write that made this version (e.g. an unknown meta.profile); not stored. */
+  warnings?: OperationOutcomeIssue[];
 }
 
 /** The live (non-deleted) resource of a version record. */

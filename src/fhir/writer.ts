@@ -172,10 +172,12 @@ export class ResourceWriter {
     if (hooks.check) {
       await hooks.check(before, stamped);
     }
-    const issues = this.deps.validator.validate(stamped).filter((i) => i.severity === 'error' || i.severity === 'fatal');
+    const found = this.deps.validator.validate(stamped);
+    const issues = found.filter((i) => i.severity === 'error' || i.severity === 'fatal');
     if (issues.length > 0) {
       throw errors.invalid(issues);
     }
+    const warnings = found.filter((i) => i.severity === 'warning');
     const json = JSON.stringify(stamped);
     await this.deps.store.write({
       type,
@@ -189,7 +191,7 @@ export class ResourceWriter {
       index: this.deps.indexer.extract(stamped),
       uniqueKeys: this.deps.uniqueKeys?.(stamped),
     });
-    return { type, id, versionId, lastUpdated, json };
+    return { type, id, versionId, lastUpdated, json, ...(warnings.length > 0 ? { warnings } : {}) };
   }
 }
 

@@ -53,9 +53,12 @@ export function sendWritten(req: Request, res: Response, r: StoredResource, crea
     case 'minimal':
       res.status(status).end();
       return;
-    case 'OperationOutcome':
-      sendOutcome(req, res, status, informational(`${created ? 'Created' : 'Updated'} ${r.type}/${r.id} version ${r.versionId}`));
+    case 'OperationOutcome': {
+      // The write's validation warnings (e.g. an unknown meta.profile) travel with the outcome.
+      const done = informational(`${created ? 'Created' : 'Updated'} ${r.type}/${r.id} version ${r.versionId}`);
+      sendOutcome(req, res, status, { ...done, issue: [...done.issue, ...(r.warnings ?? [])] });
       return;
+    }
     default:
       sendJson(req, res, status, r.json);
   }

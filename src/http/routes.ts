@@ -4,6 +4,7 @@ import { errors, informational } from '../fhir/outcomes';
 import { parseJsonPatch } from '../fhir/patch';
 import { etag } from '../fhir/versioning';
 import { bodyOf, bodyReaders } from './body';
+import { conformanceRouter, operationRouter } from './operation-routes';
 import { recordLifeRoutes } from './record-routes';
 import { preferences } from './negotiate';
 import { criteria, ifMatch, ifNoneExist, queryParams, requestContext, resourceType } from './request';
@@ -33,6 +34,11 @@ export function fhirRouter(opts: RouterOptions): Router {
 
   router.get('/metadata', (req, res) => sendJson(req, res, 200, opts.capabilityStatement));
   router.all('/metadata', notAllowed('Only GET is allowed on /metadata'));
+  // Extended operations ($validate, $expand...) before the generic /:type/:id routes.
+  // The DMP record operations first: the generic operation router answers 'not supported' to the others.
+  recordLifeRoutes(router, service, body, ctx, baseUrl);
+  router.use(operationRouter({ service, baseUrl, maxBodyBytes: opts.maxBodyBytes }));
+  router.use(conformanceRouter({ service, baseUrl }));
 
   // System level
   router.get('/_history', async (req, res) => {
@@ -86,9 +92,6 @@ export function fhirRouter(opts: RouterOptions): Router {
     resourceType(req);
     throw errors.methodNotAllowed(`${req.method} is not allowed on a resource type`);
   });
-
-  // Operations, before the generic instance routes
-  recordLifeRoutes(router, service, body, ctx, baseUrl);
 
   // Instance level
   router.get('/:type/:id/_history/:vid', async (req, res) => {

@@ -15,7 +15,10 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function openTestApp(fixture: StoreFixture, overrides: { maxBodyBytes?: number } = {}): Promise<TestApp> {
+export async function openTestApp(
+  fixture: StoreFixture,
+  overrides: { maxBodyBytes?: number; validateDmpProfiles?: boolean } = {},
+): Promise<TestApp> {
   const store = await fixture.open();
   const app = createApp({
     config: {
@@ -28,6 +31,7 @@ export async function openTestApp(fixture: StoreFixture, overrides: { maxBodyByt
     logger: pino({ level: 'silent' }),
     // The REST-core and search tests exercise FHIR behaviour; access control has its own tests (test/access).
     withoutAccessControl: true,
+    validateDmpProfiles: overrides.validateDmpProfiles,
   });
   return { app, store, close: () => fixture.dispose(store) };
 }

@@ -15,6 +15,7 @@ describe('configuration from the environment', () => {
       logLevel: 'info',
       auth: { kind: 'dev', issuer: 'http://localhost:8080/dev-issuer', audience: 'http://localhost:8080/fhir' },
       accessMatrixFile: undefined,
+      validateDmpProfiles: true,
     });
   });
 
@@ -54,6 +55,7 @@ describe('configuration from the environment', () => {
         jwksFile: undefined,
       },
       accessMatrixFile: '/etc/dmp/matrix.json',
+      validateDmpProfiles: true,
     });
   });
 
