@@ -12,7 +12,8 @@ let authorization: string | undefined;
 export function useAuthorization(value: string | undefined): void {
   authorization = value;
 }
-const auth = (): Record<string, string> => (authorization ? { authorization } : {});
+/** The loader's `Authorization` header, for requests made outside createResource / getJson. */
+export const auth = (): Record<string, string> => (authorization ? { authorization } : {});
 
 /** A minimal Bundle view, enough to check search answers. */
 export interface SearchBundle {

@@ -1,6 +1,6 @@
 import type autocannon from 'autocannon';
 import { between, frenchPatient, seededRandom } from './data';
-import { createResource, FHIR_JSON, runPool } from './http';
+import { auth, createResource, FHIR_JSON, runPool } from './http';
 import type { Scenario } from './measure';
 
 /**
@@ -98,7 +98,7 @@ export async function updateScenario(base: string, connections: number, concurre
     // In-flight requests cut off at the end of the previous run may have been applied: re-read every version.
     await runPool('re-read versions', slots.length, concurrency, async (i) => {
       const slot = slots[i] as UpdateSlot;
-      const res = await fetch(`${base}/Patient/${slot.id}`, { headers: { accept: FHIR_JSON } });
+      const res = await fetch(`${base}/Patient/${slot.id}`, { headers: { accept: FHIR_JSON, ...auth() } });
       await res.arrayBuffer();
       const v = versionOf({ etag: res.headers.get('etag') ?? undefined });
       if (res.status !== 200 || v === undefined) throw new Error(`GET Patient/${slot.id} -> ${res.status}, ETag ${res.headers.get('etag')}`);
