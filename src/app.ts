@@ -61,6 +61,8 @@ export interface AppDeps {
   authenticator?: Authenticator;
   /** Token issuer and endpoints, for the CapabilityStatement and SMART discovery. */
   security?: SecurityInfo;
+  /** Tuning (tests): above this many DMPs a médecin traitant's restriction is a join (AccessGuard, GP_LIST_LIMIT). */
+  accessListLimit?: number;
   /**
    * Validate DMP resource types against their DMP profile without meta.profile
    * (server.ts passes VALIDATE_DMP_PROFILES, on by default; absent here = off,
@@ -87,7 +89,7 @@ export function createApp(deps: AppDeps): Express {
   });
   const validator = conformance.writeValidator;
   const matrix = deps.accessMatrix ?? loadAccessMatrix();
-  const access = new AccessGuard(new AccessFacts(deps.store), matrix);
+  const access = new AccessGuard(new AccessFacts(deps.store), matrix, deps.accessListLimit);
   const baseIndexer = createIndexer({ baseUrl: config.baseUrl });
   // Every version carries the access entries, so that any later search can filter inside its query.
   const indexer = { extract: (r: Resource) => [...baseIndexer.extract(r), ...access.indexEntries(r)] };

@@ -1,6 +1,6 @@
 import type { Principal } from '../auth/principal';
 import type { Condition, EntryCondition } from '../fhir/search/plan';
-import { AccessParam, DocType, Label } from './codes';
+import { AccessParam, DocType, Label, RPPS_SYSTEM } from './codes';
 import { effectiveProfession, type DmpAccess } from './dmp-access';
 import { principalKey } from './facts';
 import { matrixRule, type AccessMatrix } from './matrix';
@@ -16,7 +16,7 @@ export type AccessGroups = ReadonlyMap<Exclude<DmpAccess['level'], 'none'>, read
  * filter inside their query and totals and paging count only what the caller
  * may see. It says exactly what {@link hiddenBecause} says per resource.
  */
-export function searchRestriction(p: Principal, groups: AccessGroups, matrix: AccessMatrix): Condition[][] {
+export function searchRestriction(p: Principal, groups: AccessGroups, matrix: AccessMatrix, gp?: GpRelation): Condition[][] {
   const out: Condition[][] = [];
   const mine = creatorIs(p);
   for (const [level, ids] of groups) {
@@ -31,7 +31,7 @@ export function searchRestriction(p: Principal, groups: AccessGroups, matrix: Ac
         out.push([inDmp, labelAbsent(Label.invisibleToPatient), labelAbsent(Label.invisibleToRepresentatives)]);
         break;
       case 'full':
-        out.push([inDmp, anyOf([[docTypeNoneOf([DocType.patientOnly])], [mine]])]);
+        out.push([gp ? gpDmps(gp) : inDmp, ...(gp && gp.blocked.length > 0 ? [{ ...inPatients(gp.blocked), negate: true }] : []), anyOf([[docTypeNoneOf([DocType.patientOnly])], [mine]])]);
         break;
       case 'matrix': {
         const rule = matrixRule(matrix, effectiveProfession(p));
@@ -71,6 +71,41 @@ function patientDocTypes(pairs: readonly string[], flags: readonly string[]): Co
 
 function anyOf(alternatives: Condition[][]): Condition {
   return { kind: 'anyOf', alternatives };
+}
+
+/**
+ * The DMPs of a médecin traitant as a join instead of a list: open
+ * Patients whose `generalPractitioner` names his RPPS (on the reference's
+ * identifier, or through a Practitioner carrying it), minus the DMPs that
+ * blocked him. Exactly the `full` group of dmpAccess; for a médecin traitant
+ * of thousands of patients a list of them costs too much on every row.
+ */
+export interface GpRelation {
+  rpps: string;
+  /** `Practitioner/id` of the Practitioners carrying the RPPS. */
+  practitioners: readonly string[];
+  /** DMPs where he is médecin traitant but blocked (few). */
+  blocked: readonly string[];
+}
+
+function gpDmps(gp: GpRelation): Condition {
+  const byIdentifier: Condition = {
+    kind: 'entry',
+    entryKind: 'reference',
+    param: 'general-practitioner',
+    predicate: [[{ field: 'idSystem', op: 'eq', value: RPPS_SYSTEM }, { field: 'idValue', op: 'eq', value: gp.rpps }]],
+  };
+  const byPractitioner: Condition[][] =
+    gp.practitioners.length > 0
+      ? [[{ kind: 'entry', entryKind: 'reference', param: 'general-practitioner', predicate: [[{ field: 'ref', op: 'in', value: gp.practitioners }]] }]]
+      : [];
+  const closed: Condition = { kind: 'entry', entryKind: 'token', param: 'active', predicate: [[{ field: 'code', op: 'eq', value: 'false' }]], negate: true };
+  return {
+    kind: 'chain',
+    param: AccessParam.patient,
+    targetTypes: ['Patient'],
+    where: [anyOf([[byIdentifier], ...byPractitioner]), closed],
+  };
 }
 
 /**

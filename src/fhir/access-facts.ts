@@ -82,6 +82,13 @@ export class AccessFacts {
     return cached(this.derived as Map<string, Promise<T>>, key, load);
   }
 
+  /** `Practitioner/id` of the Practitioners carrying an RPPS. */
+  practitionersWithRpps(rpps: string): Promise<string[]> {
+    return cached(this.candidates, `#practitioners|${rpps}`, async () =>
+      (await this.search('Practitioner', [['identifier', `${RPPS_SYSTEM}|${rpps}`]])).map((v) => `Practitioner/${v.id}`),
+    );
+  }
+
   /** Ids of the closed DMPs (inactive Patients). */
   closedPatients(): Promise<string[]> {
     return cached(this.candidates, '#closed', async () => (await this.search('Patient', [['active', 'false']])).map((v) => v.id));

@@ -28,6 +28,8 @@ export class AccessGuard {
   constructor(
     private readonly facts: AccessFacts,
     readonly matrix: AccessMatrix,
+    /** Above this many DMPs, a médecin traitant's DMPs are a join in the query, not a list (see GpRelation). */
+    private readonly listLimit = GP_LIST_LIMIT,
   ) {}
 
   /** What the rules look at in a resource. */
@@ -141,7 +143,9 @@ export class AccessGuard {
       if (group) group.push(id);
       else groups.set(access.level, [id]);
     }
-    const restriction = searchRestriction(p, groups as AccessGroups, this.matrix);
+    const full = groups.get('full') ?? [];
+    const gp = !scoped && p.rpps && full.length > this.listLimit ? { rpps: p.rpps, practitioners: await this.facts.practitionersWithRpps(p.rpps), blocked: blockedMe } : undefined;
+    const restriction = searchRestriction(p, groups as AccessGroups, this.matrix, gp);
     if (!scoped && (p.role === 'professional' || p.role === 'regulator')) {
       restriction.push(ownDocumentsExcept(p, [...blockedMe, ...(await this.facts.closedPatients())]));
     }
@@ -154,6 +158,9 @@ export class AccessGuard {
     return [];
   }
 }
+
+/** A list of a few hundred DMPs is cheap in a query; thousands are not. */
+export const GP_LIST_LIMIT = 200;
 
 /**
  * A restriction simplified for the searched types: all patient data, the

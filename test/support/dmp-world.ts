@@ -57,7 +57,7 @@ export interface Client {
   delete(path: string): request.Test;
 }
 
-export async function openDmpWorld(fixture: StoreFixture): Promise<DmpWorld> {
+export async function openDmpWorld(fixture: StoreFixture, opts: { accessListLimit?: number } = {}): Promise<DmpWorld> {
   const store = await fixture.open();
   const auth = await createTestAuth();
   const app = createApp({
@@ -65,6 +65,7 @@ export async function openDmpWorld(fixture: StoreFixture): Promise<DmpWorld> {
     store,
     logger: pino({ level: 'silent' }),
     authenticator: auth.authenticator,
+    accessListLimit: opts.accessListLimit,
   });
   const token = (actor: ActorName, patientId?: string) =>
     actor === 'patient' || actor === 'representative'
