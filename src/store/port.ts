@@ -56,6 +56,66 @@ export interface ResourceStore {
    * every other removal is a logical delete (a tombstone version).
    */
   purge(type: string, id: string): Promise<void>;
+
+  /**
+   * Appends records to hash chains (the AuditEvents of one patient,
+   * DMP-RULES.md § 8 item 11). Each write is a new resource (version 1,
+   * searchable through its index entries like any other) linked as the next
+   * link of its chain: the store reads the chain's head and calls
+   * `seal(head)` at the moment it can make "advance the head" and "store the
+   * record" one atomic step, so that several processes writing to one
+   * database never fork or break a chain. Writes to different chains are
+   * independent: the returned promise resolves once every write is durable
+   * and rejects if any failed (the others still stand).
+   */
+  appendChained(writes: readonly ChainedWrite[]): Promise<void>;
+
+  /** The links of one chain in order, from `afterSeq` (exclusive; 0 = from the start), at most `limit`. */
+  chainLinks(chain: string, afterSeq: number, limit: number): Promise<ChainLink[]>;
+
+  /** The current head of a chain (undefined when the chain has no link yet). */
+  chainHead(chain: string): Promise<ChainHead | undefined>;
+
+  /** Keys of every chain holding at least one link, in ascending order, after `after` (exclusive), at most `limit`. */
+  listChains(after: string | undefined, limit: number): Promise<string[]>;
+}
+
+/**
+ * One record to append to a hash chain (see {@link ResourceStore.appendChained}).
+ * The record's JSON is only known once the chain's head is: it carries the
+ * previous link's hash.
+ */
+export interface ChainedWrite {
+  /** The chain, e.g. `Patient/123`, or `system` for records of no single patient. */
+  chain: string;
+  type: string;
+  id: string;
+  /** ISO instant with milliseconds, UTC (`meta.lastUpdated`). */
+  lastUpdated: string;
+  /** Search index entries of the record. */
+  index: readonly IndexEntry[];
+  /**
+   * Builds the record given the chain's head (undefined: it is the first
+   * link, seq 1): the JSON to store (the full resource, meta included) and
+   * the hash the next link will carry. Pure and synchronous; the store may
+   * call it again after losing a race, and keeps the last result.
+   */
+  seal(head: ChainHead | undefined): { json: string; hash: string };
+}
+
+/** The newest link of a chain. */
+export interface ChainHead {
+  seq: number;
+  /** The hash `seal` returned for that link. */
+  hash: string;
+}
+
+/** One link of a chain, with the record as stored now (which a tamperer may have changed). */
+export interface ChainLink {
+  seq: number;
+  /** The hash `seal` returned when the link was written. */
+  hash: string;
+  record: VersionRecord;
 }
 
 export type StoreKind = 'sqlite' | 'mongo';

@@ -1,6 +1,6 @@
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
-import type { HistoryPage, HistoryQuery, ResourceStore, VersionRecord, VersionWrite } from '../port';
+import type { ChainedWrite, ChainHead, ChainLink, HistoryPage, HistoryQuery, ResourceStore, VersionRecord, VersionWrite } from '../port';
 import { RECORD_PROJECTION, resourceKey, toRecord, versionKey, type CurrentDoc, type VersionDoc } from './documents';
 import { readHistory } from './history';
 import { ensureIndexes, RESOURCES, VERSIONS } from './indexes';
@@ -214,5 +214,22 @@ export class MongoStore implements ResourceStore {
 
   private resources(): Collection<CurrentDoc> {
     return this.ready().db.collection<CurrentDoc>(RESOURCES);
+  }
+
+  // --- hash chains (audit): to be implemented ---
+  appendChained(_writes: readonly ChainedWrite[]): Promise<void> {
+    return Promise.reject(new Error('appendChained: not implemented'));
+  }
+
+  chainLinks(_chain: string, _afterSeq: number, _limit: number): Promise<ChainLink[]> {
+    return Promise.reject(new Error('chainLinks: not implemented'));
+  }
+
+  chainHead(_chain: string): Promise<ChainHead | undefined> {
+    return Promise.reject(new Error('chainHead: not implemented'));
+  }
+
+  listChains(_after: string | undefined, _limit: number): Promise<string[]> {
+    return Promise.reject(new Error('listChains: not implemented'));
   }
 }

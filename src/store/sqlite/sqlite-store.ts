@@ -7,6 +7,9 @@ import {
   StoreUnavailable,
   UniqueConflict,
   VersionConflict,
+  type ChainedWrite,
+  type ChainHead,
+  type ChainLink,
   type HistoryPage,
   type HistoryQuery,
   type ResourceStore,
@@ -317,5 +320,22 @@ export class SqliteStore implements ResourceStore {
 
   async search(plan: SearchPlan): Promise<SearchPage> {
     return searchSqlite(this, plan);
+  }
+
+  // --- hash chains (audit): to be implemented ---
+  appendChained(_writes: readonly ChainedWrite[]): Promise<void> {
+    return Promise.reject(new Error('appendChained: not implemented'));
+  }
+
+  chainLinks(_chain: string, _afterSeq: number, _limit: number): Promise<ChainLink[]> {
+    return Promise.reject(new Error('chainLinks: not implemented'));
+  }
+
+  chainHead(_chain: string): Promise<ChainHead | undefined> {
+    return Promise.reject(new Error('chainHead: not implemented'));
+  }
+
+  listChains(_after: string | undefined, _limit: number): Promise<string[]> {
+    return Promise.reject(new Error('listChains: not implemented'));
   }
 }
