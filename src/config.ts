@@ -1,3 +1,5 @@
+import path from 'node:path';
+
 /**
  * Environment to typed configuration. Every setting the server reads is here
  * (and in the README's table); a bad value stops start-up with a message that
@@ -25,6 +27,25 @@ export interface Config {
   accessMatrixFile?: string;
   /** Validate DMP resource types against their DMP profile even without meta.profile (VALIDATE_DMP_PROFILES, default true). */
   validateDmpProfiles: boolean;
+  /** How the patient's notifications are sent (DMP-RULES.md § 8 item 13; NOTIFY_*, SMTP_*). */
+  notify: NotifyConfig;
+}
+
+/**
+ * Notification delivery. `file` (default) appends JSON lines to `file`;
+ * `console` prints them; `smtp` e-mails the patient (needs `smtpUrl` and
+ * `smtpFrom`); `webhook` POSTs JSON to `webhookUrl`. A failed send is
+ * retried `maxAttempts` times in all, `retryMs` after the first failure and
+ * twice as long after each next one.
+ */
+export interface NotifyConfig {
+  sender: 'file' | 'console' | 'smtp' | 'webhook';
+  file: string;
+  smtpUrl?: string;
+  smtpFrom?: string;
+  webhookUrl?: string;
+  maxAttempts: number;
+  retryMs: number;
 }
 
 /**
@@ -114,6 +135,52 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPageSize,
     logLevel,
     validateDmpProfiles: validateDmpProfiles === 'true',
+    notify: notifyConfig(env, env.DATA_DIR || './data'),
+  };
+}
+
+const NOTIFY_SENDERS = ['file', 'console', 'smtp', 'webhook'] as const;
+
+/** A URL that may carry credentials (SMTP password, webhook token): a bad one is refused without echoing it. */
+function secretUrl(name: string, raw: string, protocols: string[]): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} must be a URL starting with ${protocols.join(' or ')} (value not shown: it may hold credentials)`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.join(' or ')} (got "${parsed.protocol}")`);
+  }
+  return raw;
+}
+
+/** NOTIFY_* and SMTP_*: the sender chosen, and what it needs, checked whenever set. */
+function notifyConfig(env: NodeJS.ProcessEnv, dataDir: string): NotifyConfig {
+  const sender = (env.NOTIFY_SENDER || 'file') as NotifyConfig['sender'];
+  if (!NOTIFY_SENDERS.includes(sender)) {
+    throw new ConfigError(`NOTIFY_SENDER must be one of ${NOTIFY_SENDERS.join(', ')} (got "${env.NOTIFY_SENDER}")`);
+  }
+  const smtpUrl = env.SMTP_URL ? secretUrl('SMTP_URL', env.SMTP_URL, ['smtp:', 'smtps:']) : undefined;
+  const smtpFrom = env.SMTP_FROM || undefined;
+  if (smtpFrom !== undefined && !/^(?:[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+|[^<>]*<[^<>@\s]+@[^<>@\s]+\.[^<>@\s]+>)$/.test(smtpFrom.trim())) {
+    throw new ConfigError(`SMTP_FROM must be an e-mail address such as dmp@example.fr or "DMP <dmp@example.fr>" (got "${smtpFrom}")`);
+  }
+  const webhookUrl = env.NOTIFY_WEBHOOK_URL ? secretUrl('NOTIFY_WEBHOOK_URL', env.NOTIFY_WEBHOOK_URL, ['http:', 'https:']) : undefined;
+  if (sender === 'smtp' && (!smtpUrl || !smtpFrom)) {
+    throw new ConfigError('NOTIFY_SENDER=smtp needs SMTP_URL and SMTP_FROM');
+  }
+  if (sender === 'webhook' && !webhookUrl) {
+    throw new ConfigError('NOTIFY_SENDER=webhook needs NOTIFY_WEBHOOK_URL');
+  }
+  return {
+    sender,
+    file: env.NOTIFY_FILE || path.join(dataDir, 'notifications.ndjson'),
+    smtpUrl,
+    smtpFrom,
+    webhookUrl,
+    maxAttempts: integer(env, 'NOTIFY_MAX_ATTEMPTS', 5, 1, 100),
+    retryMs: integer(env, 'NOTIFY_RETRY_MS', 30_000, 1, 86_400_000),
   };
 }
 

@@ -16,6 +16,15 @@ describe('configuration from the environment', () => {
       auth: { kind: 'dev', issuer: 'http://localhost:8080/dev-issuer', audience: 'http://localhost:8080/fhir' },
       accessMatrixFile: undefined,
       validateDmpProfiles: true,
+      notify: {
+        sender: 'file',
+        file: 'data/notifications.ndjson',
+        smtpUrl: undefined,
+        smtpFrom: undefined,
+        webhookUrl: undefined,
+        maxAttempts: 5,
+        retryMs: 30000,
+      },
     });
   });
 
@@ -35,6 +44,13 @@ describe('configuration from the environment', () => {
       AUTH_AUDIENCE: 'dmp-api',
       AUTH_JWKS_URL: 'https://idp.example.fr/realms/dmp/certs',
       ACCESS_MATRIX_FILE: '/etc/dmp/matrix.json',
+      NOTIFY_SENDER: 'smtp',
+      NOTIFY_FILE: '/var/log/dmp/notifications.ndjson',
+      SMTP_URL: 'smtps://dmp:s3cret@smtp.example.fr:465',
+      SMTP_FROM: 'DMP <ne-pas-repondre@dmp.example.fr>',
+      NOTIFY_WEBHOOK_URL: 'https://sms.example.fr/hook',
+      NOTIFY_MAX_ATTEMPTS: '8',
+      NOTIFY_RETRY_MS: '60000',
     });
     expect(c).toEqual({
       port: 9090,
@@ -56,7 +72,28 @@ describe('configuration from the environment', () => {
       },
       accessMatrixFile: '/etc/dmp/matrix.json',
       validateDmpProfiles: true,
+      notify: {
+        sender: 'smtp',
+        file: '/var/log/dmp/notifications.ndjson',
+        smtpUrl: 'smtps://dmp:s3cret@smtp.example.fr:465',
+        smtpFrom: 'DMP <ne-pas-repondre@dmp.example.fr>',
+        webhookUrl: 'https://sms.example.fr/hook',
+        maxAttempts: 8,
+        retryMs: 60000,
+      },
     });
+  });
+
+  test('the notification file defaults to DATA_DIR/notifications.ndjson', () => {
+    expect(loadConfig({ DATA_DIR: '/var/lib/dmp' }).notify.file).toBe('/var/lib/dmp/notifications.ndjson');
+    expect(loadConfig({ NOTIFY_SENDER: 'webhook', NOTIFY_WEBHOOK_URL: 'http://127.0.0.1:9000/n' }).notify).toMatchObject({ sender: 'webhook', webhookUrl: 'http://127.0.0.1:9000/n' });
+    expect(loadConfig({ NOTIFY_SENDER: 'console' }).notify.sender).toBe('console');
+  });
+
+  test('a bad SMTP_URL or NOTIFY_WEBHOOK_URL is refused without echoing it (it may hold a password)', () => {
+    expect(() => loadConfig({ SMTP_URL: 'smtp//dmp:s3cret@host' })).toThrow(/SMTP_URL/);
+    expect(() => loadConfig({ SMTP_URL: 'smtp//dmp:s3cret@host' })).not.toThrow(/s3cret/);
+    expect(() => loadConfig({ NOTIFY_WEBHOOK_URL: 'hook?token=s3cret' })).not.toThrow(/s3cret/);
   });
 
   test.each([
@@ -72,6 +109,16 @@ describe('configuration from the environment', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ SEARCH_DEFAULT_COUNT: '0' }, /SEARCH_DEFAULT_COUNT/],
     [{ SEARCH_DEFAULT_COUNT: '500', SEARCH_MAX_COUNT: '100' }, /SEARCH_DEFAULT_COUNT must not exceed/],
+    [{ NOTIFY_SENDER: 'sms' }, /NOTIFY_SENDER/],
+    [{ NOTIFY_SENDER: 'smtp' }, /NOTIFY_SENDER=smtp needs SMTP_URL and SMTP_FROM/],
+    [{ NOTIFY_SENDER: 'smtp', SMTP_URL: 'smtp://127.0.0.1:25' }, /SMTP_FROM/],
+    [{ NOTIFY_SENDER: 'webhook' }, /NOTIFY_WEBHOOK_URL/],
+    [{ SMTP_URL: 'http://mail.example.fr' }, /SMTP_URL/],
+    [{ SMTP_FROM: 'dmp' }, /SMTP_FROM/],
+    [{ NOTIFY_WEBHOOK_URL: 'ftp://x/hook' }, /NOTIFY_WEBHOOK_URL/],
+    [{ NOTIFY_MAX_ATTEMPTS: '0' }, /NOTIFY_MAX_ATTEMPTS/],
+    [{ NOTIFY_MAX_ATTEMPTS: 'many' }, /NOTIFY_MAX_ATTEMPTS/],
+    [{ NOTIFY_RETRY_MS: '-5' }, /NOTIFY_RETRY_MS/],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
