@@ -18,8 +18,11 @@ import { loadProfileRegistry } from './fhir/profiles';
 import { withProfiles } from './fhir/profiles/capability-profiles';
 import { Conformance } from './fhir/profiles/conformance';
 import { errorHandler } from './http/errors';
+import { AuditRecorder, type AuditListener } from './audit/recorder';
+import { AuditTrail } from './audit/trail';
 import { fhirRouter } from './http/routes';
 import type { ResourceStore } from './store/port';
+import type { Notifier } from './audit/notify';
 
 const PREWARMED_TYPES = [
   'Patient',
@@ -61,6 +64,8 @@ export interface AppDeps {
   authenticator?: Authenticator;
   /** Token issuer and endpoints, for the CapabilityStatement and SMART discovery. */
   security?: SecurityInfo;
+  /** Told of every audited interaction once its AuditEvents are durable (the notifier). */
+  auditListeners?: readonly AuditListener[];
   /** Tuning (tests): above this many DMPs a médecin traitant's restriction is a join (AccessGuard, GP_LIST_LIMIT). */
   accessListLimit?: number;
   /**
@@ -71,6 +76,8 @@ export interface AppDeps {
   validateDmpProfiles?: boolean;
   /** Folders of profiles and terminology (default: ./profiles and ./terminology). */
   conformanceRoots?: string[];
+  /** The patient's notifications (DMP-RULES.md § 8 item 13): the audit core calls it after each interaction; server.ts runs its dispatcher. */
+  notifier?: Notifier;
 }
 
 /**
@@ -97,6 +104,8 @@ export function createApp(deps: AppDeps): Express {
   for (const resourceType of PREWARMED_TYPES) {
     indexer.extract({ resourceType } as Resource);
   }
+  // One AuditEvent per interaction, exactly when access control is on (the bench baseline and the REST-core tests run without both).
+  const recorder = deps.withoutAccessControl ? undefined : new AuditRecorder(new AuditTrail({ store: deps.store, indexer, now: Date.now }), deps.auditListeners);
   const service = new FhirService({
     store: deps.store,
     validator,
@@ -104,6 +113,7 @@ export function createApp(deps: AppDeps): Express {
     indexer,
     uniqueKeys: insUniqueKeys,
     access: deps.withoutAccessControl ? undefined : access,
+    audit: recorder,
     limits: { defaultCount: config.defaultPageSize, maxCount: config.maxPageSize },
   });
   const capabilityStatement = JSON.stringify(
@@ -123,7 +133,7 @@ export function createApp(deps: AppDeps): Express {
   app.get('/.well-known/smart-configuration', sendSmart);
   app.get('/fhir/.well-known/smart-configuration', sendSmart);
   if (deps.authenticator) {
-    app.use('/fhir', authenticate(deps.authenticator));
+    app.use('/fhir', authenticate(deps.authenticator, recorder && ((r) => recorder.unauthenticated(r)), config.baseUrl));
   }
   app.use('/fhir', fhirRouter({ service, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, capabilityStatement }));
   app.use((_req: Request, res: Response) => {

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { loadAccessMatrix } from './access/matrix';
 import { createApp } from './app';
+import { createNotifier, dmpIndexer } from './audit/notify';
 import { authenticatorFromConfig } from './auth/from-config';
 import { ConfigError, loadConfig } from './config';
 import { createLogger } from './logger';
@@ -32,6 +33,8 @@ async function main(): Promise<void> {
     logger.warn('No AUTH_* setting: trusting a local development key (npm run token). Configure AUTH_ISSUER for real use.');
   }
   const accessMatrix = loadAccessMatrix(config.accessMatrixFile);
+  // Notifications are written straight to the store, indexed as createApp indexes every resource.
+  const notifier = createNotifier(config, { store, indexer: dmpIndexer(config.baseUrl, accessMatrix), logger });
   const app = createApp({
     config,
     store,
@@ -41,12 +44,15 @@ async function main(): Promise<void> {
     accessMatrix,
     security: auth.security,
     validateDmpProfiles: config.validateDmpProfiles,
+    notifier,
   });
   const server = app.listen(config.port, config.host, () => {
     logger.info(
       { host: config.host, port: config.port, store: store.kind, storeInfo: store.describe(), baseUrl: config.baseUrl, version },
       'FHIR server listening',
     );
+    notifier.start();
+    logger.info({ sender: config.notify.sender, maxAttempts: config.notify.maxAttempts, retryMs: config.notify.retryMs }, 'notification dispatcher started');
   });
   server.keepAliveTimeout = 65_000;
 
@@ -56,6 +62,8 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ signal }, 'shutting down');
     server.close(async () => {
+      // In-flight sends finish and are recorded before the store closes; unsent ones wait in the store.
+      await notifier.stop().catch((err: unknown) => logger.error({ err: (err as Error).name }, 'notification dispatcher stop failed'));
       await store.close();
       logger.info('stopped');
       process.exit(0);
