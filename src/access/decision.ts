@@ -26,6 +26,8 @@ export const Reason = {
   labelChangeNotAllowed: 'label-change-not-allowed',
   consentNotAllowed: 'consent-not-allowed',
   scope: 'smart-scope',
+  /** The access history (AuditEvents) is read by the patient and the representatives only. */
+  historyPatientOnly: 'access-history-patient-only',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

@@ -6,6 +6,7 @@ import { dmpAccess, REFUSED_ROLES, type DmpAccess } from '../access/dmp-access';
 import { accessFacets, accessIndexEntries, resourceClass, type AccessFacets } from '../access/facets';
 import { unknownPatient, type PatientFacts } from '../access/facts';
 import type { AccessMatrix } from '../access/matrix';
+import { accessHistoryRefusal, verifyAuditRefusal } from '../access/audit-history';
 import { decideRead, PATIENT_LOOKUP_ROLES } from '../access/read';
 import { noPatientData, ownDocumentsExcept, ownSubmissions, searchRestriction, type AccessGroups } from '../access/search-filter';
 import { decideRecordLife, decideWrite, type WriteRequest } from '../access/write';
@@ -49,8 +50,19 @@ export class AccessGuard {
 
   /** Throws unless the caller may read this live version (403, or 404 as if unknown). */
   async checkRead(ctx: RequestContext, v: VersionRecord, notFoundText: string): Promise<void> {
-    const decision = await this.readDecision(ctx, JSON.parse(v.json as string) as Resource);
-    enforce(decision, notFoundText, 'read');
+    enforceRead(await this.readVerdict(ctx, v), notFoundText);
+  }
+
+  /**
+   * The read decision on a live version, with the resource and what the
+   * rules looked at in it: the audit names the resource and its DMP whether
+   * the read is allowed or not. {@link enforceRead} applies it.
+   */
+  async readVerdict(ctx: RequestContext, v: VersionRecord): Promise<ReadVerdict> {
+    const resource = JSON.parse(v.json as string) as Resource;
+    const facets = this.facetsOf(resource);
+    const factsOf = await this.factsFor(facets.patients);
+    return { resource, facets, decision: decideRead(principalOf(ctx), facets, factsOf, this.matrix) };
   }
 
   /**
@@ -60,9 +72,15 @@ export class AccessGuard {
    * the DMPs they have a right to. A Patient search by INS is open to the
    * lookup roles (DMP-RULES.md § 5), but its chains and `_has` are not.
    */
-  async searchRestriction(ctx: RequestContext, types: readonly string[], params: readonly [string, string][]): Promise<Restriction> {
+  async searchRestriction(
+    ctx: RequestContext,
+    types: readonly string[],
+    params: readonly [string, string][],
+    onScoped?: (patients: readonly string[]) => void,
+  ): Promise<Restriction> {
     const p = principalOf(ctx);
     const scoped = await scopedPatients(types, params, (ins) => this.facts.patientsByIdentifier(ins));
+    if (scoped) onScoped?.(scoped);
     // Chains (`a.b=`) and `_has` look at other resources: only they need the caller's whole restriction.
     const nested = params.some(([k]) => k.includes('.') || k.startsWith('_has'));
     const whole = nested || !scoped ? await this.restrictionFor(p, undefined) : undefined;
@@ -73,6 +91,21 @@ export class AccessGuard {
       return { top: [[]], inner: whole, includes: includes ?? (await this.restrictionFor(p, undefined)) };
     }
     return { top: forTypes((named ?? whole) as Condition[][], types), inner: whole, includes };
+  }
+
+  /**
+   * A search that names AuditEvent (alone or in `_type`) reads the access
+   * history: 403 for all but the patient and the representatives.
+   */
+  checkNamedTypes(ctx: RequestContext, named: readonly string[]): void {
+    const refused = named.includes('AuditEvent') ? accessHistoryRefusal(principalOf(ctx)) : undefined;
+    if (refused) throw forbidden(refused);
+  }
+
+  /** Throws unless the caller may verify this DMP's audit chain (`$verify-audit`). */
+  checkVerifyAudit(ctx: RequestContext, patientId: string): void {
+    const refused = verifyAuditRefusal(principalOf(ctx), patientId);
+    if (refused) throw forbidden(refused);
   }
 
   /** History of a type or the system: versions of resources the caller may see now. */
@@ -96,12 +129,6 @@ export class AccessGuard {
     const d = decideRecordLife(principalOf(ctx), facts);
     if (d.effect === 'deny' && d.reason === Reason.unknownPatient) throw errors.notFound(`Resource Patient/${patientId} is not known`);
     enforce(d, `Resource Patient/${patientId} is not known`, 'read');
-  }
-
-  private async readDecision(ctx: RequestContext, resource: Resource): Promise<Decision> {
-    const facets = this.facetsOf(resource);
-    const factsOf = await this.factsFor(facets.patients);
-    return decideRead(principalOf(ctx), facets, factsOf, this.matrix);
   }
 
   private async factsFor(ids: readonly string[]): Promise<(id: string) => PatientFacts> {
@@ -198,6 +225,18 @@ function principalOf(ctx: RequestContext): Principal {
 
 function forbidden(reason: Reason) {
   return errors.forbidden(`Access to this record is refused (${reason})`);
+}
+
+/** A read decision and what it was taken on (see AccessGuard.readVerdict). */
+export interface ReadVerdict {
+  resource: Resource;
+  facets: AccessFacets;
+  decision: Decision;
+}
+
+/** Throws the refusal of a read verdict (403, or 404 as if unknown). */
+export function enforceRead(v: ReadVerdict, notFoundText: string): void {
+  enforce(v.decision, notFoundText, 'read');
 }
 
 /** A refusal as the client sees it: hidden resources look unknown; an unknown patient is a business-rule failure. */

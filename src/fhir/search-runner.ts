@@ -1,4 +1,5 @@
 import type { ResourceStore, VersionRecord } from '../store/port';
+import type { SearchPage } from './search/plan';
 import { bundleJson, outcomeEntry, pageLinks, type RawEntry } from './bundles';
 import type { PageLimits } from './history';
 import { issue, outcome } from './outcomes';
@@ -14,6 +15,8 @@ export interface BundleOptions {
   linkParams?: [string, string][];
   /** Added to the plan: the store filters inside its query, so totals, paging and includes stay exact. */
   restriction?: Restriction;
+  /** Told of the page the store returned (the audit names what the search returned). */
+  observe?: (page: SearchPage) => void;
 }
 
 /** Includes beyond this many per page are cut, and the Bundle says so. */
@@ -52,6 +55,7 @@ export class SearchRunner {
     // Parameters handled before parsing (system search's _type) still belong in the links.
     const selfParams: [string, string][] = [...(opts.linkParams ?? []), ...parsed.selfParams];
     const page = await this.store.search(restrictPlan(parsed.plan, opts.restriction));
+    opts.observe?.(page);
 
     const subset = subsetOf(parsed);
     const entry = (mode: 'match' | 'include') => (v: VersionRecord): RawEntry => ({

@@ -3,7 +3,12 @@ import type { Operation } from 'rfc6902';
 import { StoreUnavailable, UniqueConflict, type ResourceStore, type VersionRecord } from '../store/port';
 import { Reason } from '../access/decision';
 import { REFUSED_ROLES } from '../access/dmp-access';
-import type { AccessGuard } from './access-guard';
+import { enforceRead, type AccessGuard } from './access-guard';
+import { AuditTrace } from '../audit/trace';
+import { patientChain } from '../audit/codes';
+import { chainReportParameters } from '../audit/report';
+import { verifyChain } from '../audit/verify';
+import type { InteractionAuditor } from '../audit/recorder';
 import type { RequestContext } from './context';
 import { isStoredResourceType, loadDefinitions } from './definitions';
 import { historyBundleJson, parseHistoryParams, type PageLimits } from './history';
@@ -12,13 +17,13 @@ import { ConditionalMatcher } from './conditional';
 import { RecordLife } from './record-life';
 import { checkScopes, SYSTEM_SEARCH } from './scope-check';
 import { Interaction } from './interactions';
-import { errors } from './outcomes';
+import { errors, FhirError } from './outcomes';
 import { requireMatchingId, requireResource } from './resource-body';
 import type { IndexEntry } from './search/index-entry';
 import { SearchRunner } from './search-runner';
 import { storedResource, type StoredResource } from './versioning';
 import { operationHooks, writeHooks } from './write-hooks';
-import { ResourceWriter, type DeleteResult, type WriteOptions, type WriteResult } from './writer';
+import { ResourceWriter, type DeleteResult, type WriteHooks, type WriteOptions, type WriteResult } from './writer';
 import type { Conformance } from './profiles/conformance';
 import { searchConformance } from './profiles/conformance-search';
 import type { ValidateRequest } from './profiles/operations';
@@ -45,6 +50,11 @@ export interface ServiceDeps {
   conformance?: Conformance;
   /** Clock, in epoch ms (tests may fix it). */
   now?: () => number;
+  /**
+   * The audit trail (src/audit): one AuditEvent per interaction, durable
+   * before the answer. Present exactly when access control is.
+   */
+  audit?: InteractionAuditor;
 }
 
 /** Written only by the server itself: the API refuses to change them (405). */
@@ -67,7 +77,10 @@ export class FhirService {
   private readonly recordLife: RecordLife;
   private readonly conditional: ConditionalMatcher;
 
+  private readonly now: () => number;
+
   constructor(private readonly deps: ServiceDeps) {
+    this.now = deps.now ?? Date.now;
     this.search = new SearchRunner(deps.store, deps.limits);
     this.writer = new ResourceWriter({ ...deps, now: deps.now ?? Date.now });
     this.recordLife = new RecordLife(this.writer, deps.now ?? Date.now);
@@ -79,7 +92,14 @@ export class FhirService {
    * (issue: traceability) is to be written here, and only here, with the
    * outcome (including refusals thrown by the access checks).
    */
-  private async perform<T>(ctx: RequestContext, interaction: Interaction, types: readonly string[] | typeof SYSTEM_SEARCH, run: () => Promise<T>): Promise<T> {
+  private async perform<T>(
+    ctx: RequestContext,
+    interaction: Interaction,
+    types: readonly string[] | typeof SYSTEM_SEARCH,
+    run: (trace: AuditTrace) => Promise<T>,
+  ): Promise<T> {
+    const trace = new AuditTrace();
+    let result: T;
     try {
       if (this.deps.access) {
         if (!ctx.principal) throw errors.unauthorized();
@@ -88,17 +108,38 @@ export class FhirService {
         checkScopes(ctx.principal.scopes, interaction, types);
         await this.deps.access.sync();
       }
-      return await run();
+      result = await run(trace);
     } catch (err) {
       // The database's momentary refusal is the client's "retry", not a bug.
-      throw err instanceof StoreUnavailable ? errors.unavailable() : err;
+      const refusal = err instanceof StoreUnavailable ? errors.unavailable() : err;
+      await this.audit(ctx, interaction, trace, refusal);
+      throw refusal;
+    }
+    await this.audit(ctx, interaction, trace, undefined, isCreated(result) ? 201 : 200);
+    return result;
+  }
+
+  /**
+   * Records the interaction (DMP-RULES.md § 8): only once it is durable does
+   * the caller get an answer; if it cannot be recorded, the answer is 503
+   * with no data, whatever the interaction did.
+   */
+  private async audit(ctx: RequestContext, interaction: Interaction, trace: AuditTrace, err: unknown, okStatus = 200): Promise<void> {
+    if (!this.deps.audit) return;
+    const status = err === undefined ? okStatus : err instanceof FhirError ? err.status : 500;
+    const outcomeText = err instanceof FhirError ? err.outcome.issue?.[0]?.details?.text : undefined;
+    try {
+      await this.deps.audit.interaction({ ctx, interaction, trace, status, outcomeText, recorded: new Date(this.now()).toISOString() });
+    } catch {
+      throw errors.unavailable();
     }
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#read */
   read(ctx: RequestContext, type: string, id: string): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.read, [type], async () => {
-      const current = await this.visibleCurrent(ctx, type, id);
+    return this.perform(ctx, Interaction.read, [type], async (trace) => {
+      trace.level = 'instance';
+      const current = await this.visibleCurrent(ctx, type, id, trace);
       if (current.deleted) {
         throw errors.gone(`Resource ${type}/${id} has been deleted`);
       }
@@ -108,14 +149,16 @@ export class FhirService {
 
   /** @see https://hl7.org/fhir/R4/http.html#vread */
   vread(ctx: RequestContext, type: string, id: string, versionId: string): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.vread, [type], async () => {
+    return this.perform(ctx, Interaction.vread, [type], async (trace) => {
+      trace.level = 'instance';
       const unknown = `Version ${versionId} of ${type}/${id} is not known`;
       const v = /^[1-9]\d{0,9}$/.test(versionId) ? await this.deps.store.readVersion(type, id, Number(versionId)) : undefined;
       if (!v) {
+        trace.touchRef(type, id);
         throw errors.notFound(unknown);
       }
       // Visibility follows the resource as it is now (its current labels), as in search and history.
-      await this.visibleCurrent(ctx, type, id, unknown);
+      await this.visibleCurrent(ctx, type, id, trace, unknown, v.versionId);
       if (v.deleted) {
         throw errors.gone(`Version ${versionId} of ${type}/${id} is a deletion`);
       }
@@ -131,20 +174,21 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#ccreate
    */
   create(ctx: RequestContext, type: string, body: unknown, opts: { ifNoneExist?: [string, string][] } = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.create, [type], async () => {
+    return this.perform(ctx, Interaction.create, [type], async (trace) => {
       refuseReadOnly(type);
       const resource = requireResource(body, type);
       const existing = opts.ifNoneExist && (await this.conditional.ifNoneExist(ctx, type, opts.ifNoneExist));
       if (existing) {
-        return existing;
+        return this.written(trace, existing);
       }
       try {
         // The client's id, if any, is ignored: the server assigns ids on create.
-        return { resource: await this.writer.create(type, newId(), resource, writeHooks(ctx, 'create', this.deps.access)), created: true };
+        const stored = await this.writer.create(type, newId(), resource, this.hooks(ctx, 'create', trace));
+        return this.written(trace, { resource: stored, created: true });
       } catch (err) {
         // A concurrent conditional create of the same unique key won the race: answer with its resource.
         const winner = err instanceof UniqueConflict && opts.ifNoneExist && (await this.conditional.raceWinner(ctx, type, opts.ifNoneExist));
-        if (winner) return winner;
+        if (winner) return this.written(trace, winner);
         throw uniqueConflictOutcome(err);
       }
     });
@@ -155,11 +199,12 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#update
    */
   update(ctx: RequestContext, type: string, id: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.update, [type], async () => {
+    return this.perform(ctx, Interaction.update, [type], async (trace) => {
+      trace.level = 'instance';
       refuseReadOnly(type);
       const resource = requireResource(body, type);
       requireMatchingId(resource, id);
-      return this.writer.update(type, id, resource, opts, writeHooks(ctx, 'update', this.deps.access)).catch(rethrowUnique);
+      return this.written(trace, await this.writer.update(type, id, resource, opts, this.hooks(ctx, 'update', trace)).catch(rethrowUnique));
     });
   }
 
@@ -175,7 +220,7 @@ export class FhirService {
     body: unknown,
     opts: WriteOptions = {},
   ): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.update, [type], async () => {
+    return this.perform(ctx, Interaction.update, [type], async (trace) => {
       refuseReadOnly(type);
       const resource = requireResource(body, type);
       if (resource.id !== undefined) {
@@ -185,15 +230,17 @@ export class FhirService {
       if (match && resource.id !== undefined && resource.id !== match.id) {
         throw errors.badRequest(`The resource id (${resource.id}) is not the id of the matching resource`, `${type}.id`);
       }
-      return this.writer.update(type, match?.id ?? resource.id ?? newId(), resource, opts, writeHooks(ctx, 'update', this.deps.access)).catch(rethrowUnique);
+      const id = match?.id ?? resource.id ?? newId();
+      return this.written(trace, await this.writer.update(type, id, resource, opts, this.hooks(ctx, 'update', trace)).catch(rethrowUnique));
     });
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#patch */
   patch(ctx: RequestContext, type: string, id: string, ops: Operation[], opts: WriteOptions = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.patch, [type], () => {
+    return this.perform(ctx, Interaction.patch, [type], async (trace) => {
+      trace.level = 'instance';
       refuseReadOnly(type);
-      return this.writer.patch(type, id, ops, opts, writeHooks(ctx, 'patch', this.deps.access)).catch(rethrowUnique);
+      return this.written(trace, await this.writer.patch(type, id, ops, opts, this.hooks(ctx, 'patch', trace)).catch(rethrowUnique));
     });
   }
 
@@ -205,30 +252,32 @@ export class FhirService {
     ops: Operation[],
     opts: WriteOptions = {},
   ): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.patch, [type], async () => {
+    return this.perform(ctx, Interaction.patch, [type], async (trace) => {
       refuseReadOnly(type);
       const match = await this.conditional.single(ctx, type, criteria, 'patch');
       if (!match) {
         throw errors.notFound(`No ${type} matches the patch criteria`);
       }
-      return this.writer.patch(type, match.id, ops, opts, writeHooks(ctx, 'patch', this.deps.access)).catch(rethrowUnique);
+      return this.written(trace, await this.writer.patch(type, match.id, ops, opts, this.hooks(ctx, 'patch', trace)).catch(rethrowUnique));
     });
   }
 
   /** Logical delete: a tombstone version; later reads answer 410. @see https://hl7.org/fhir/R4/http.html#delete */
   delete(ctx: RequestContext, type: string, id: string, opts: WriteOptions = {}): Promise<DeleteResult> {
-    return this.perform(ctx, Interaction.delete, [type], () => {
+    return this.perform(ctx, Interaction.delete, [type], (trace) => {
+      trace.level = 'instance';
       refuseReadOnly(type);
-      return this.writer.delete(type, id, opts, writeHooks(ctx, 'delete', this.deps.access));
+      trace.touchRef(type, id);
+      return this.writer.delete(type, id, opts, this.hooks(ctx, 'delete', trace));
     });
   }
 
   /** Conditional delete of a single match; no match deletes nothing (200), several are 412. */
   conditionalDelete(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<DeleteResult> {
-    return this.perform(ctx, Interaction.delete, [type], async () => {
+    return this.perform(ctx, Interaction.delete, [type], async (trace) => {
       refuseReadOnly(type);
       const match = await this.conditional.single(ctx, type, criteria, 'delete');
-      return match ? this.writer.delete(type, match.id, {}, writeHooks(ctx, 'delete', this.deps.access)) : { deleted: false };
+      return match ? this.writer.delete(type, match.id, {}, this.hooks(ctx, 'delete', trace)) : { deleted: false };
     });
   }
 
@@ -243,15 +292,18 @@ export class FhirService {
     params: [string, string][],
     lenient = false,
   ): Promise<string> {
-    return this.perform(ctx, Interaction.history, scope.type ? [scope.type] : [], async () => {
+    return this.perform(ctx, Interaction.history, scope.type ? [scope.type] : [], async (trace) => {
+      trace.level = scope.id ? 'instance' : scope.type ? 'type' : 'system';
       const hp = parseHistoryParams(params, this.deps.limits, lenient);
       let where;
       if (scope.type && scope.id) {
-        await this.visibleCurrent(ctx, scope.type, scope.id);
+        await this.visibleCurrent(ctx, scope.type, scope.id, trace);
       } else if (this.deps.access) {
+        if (scope.type) this.deps.access.checkNamedTypes(ctx, [scope.type]);
         where = await this.deps.access.historyRestriction(ctx);
       }
       const page = await this.deps.store.history({ ...scope, since: hp.since, count: hp.count, cursor: hp.cursor, where });
+      if (!scope.id) this.touchAll(trace, page.entries);
       const path = [scope.type, scope.id, '_history'].filter(Boolean).join('/');
       return historyBundleJson(ctx.baseUrl, path, hp, page);
     });
@@ -263,7 +315,11 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/search.html
    */
   searchTypes(ctx: RequestContext, types: string[], params: [string, string][], opts: { lenient: boolean; path: string }): Promise<string> {
-    return this.perform(ctx, Interaction.search, types, () => this.searchBundle(ctx, types, params, { ...opts, baseUrl: ctx.baseUrl }));
+    return this.perform(ctx, Interaction.search, types, (trace) => {
+      trace.query = searchQuery(opts.path, params);
+      this.deps.access?.checkNamedTypes(ctx, types);
+      return this.searchBundle(ctx, trace, types, params, { ...opts, baseUrl: ctx.baseUrl });
+    });
   }
 
   /**
@@ -272,7 +328,9 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#search
    */
   searchSystem(ctx: RequestContext, params: [string, string][], opts: { lenient: boolean }): Promise<string> {
-    return this.perform(ctx, Interaction.search, SYSTEM_SEARCH, () => {
+    return this.perform(ctx, Interaction.search, SYSTEM_SEARCH, (trace) => {
+      trace.level = 'system';
+      trace.query = searchQuery('', params);
       const named = params.filter(([k]) => k === '_type').flatMap(([, v]) => v.split(',').map((t) => t.trim()));
       for (const t of named) {
         if (!isStoredResourceType(t)) {
@@ -282,10 +340,11 @@ export class FhirService {
       const types = named.length > 0 ? [...new Set(named)] : [...loadDefinitions().resourceTypes];
       if (this.deps.access && ctx.principal) {
         checkScopes(ctx.principal.scopes, Interaction.search, named.length > 0 ? types : []);
+        this.deps.access.checkNamedTypes(ctx, named);
       }
       const rest = params.filter(([k]) => k !== '_type');
       const linkParams: [string, string][] = named.length > 0 ? [['_type', types.join(',')]] : [];
-      return this.searchBundle(ctx, types, rest, { lenient: opts.lenient, path: '', baseUrl: ctx.baseUrl, linkParams });
+      return this.searchBundle(ctx, trace, types, rest, { lenient: opts.lenient, path: '', baseUrl: ctx.baseUrl, linkParams });
     });
   }
 
@@ -294,7 +353,8 @@ export class FhirService {
    * are refused from then on; the patient still reads it and may reopen it.
    */
   closeRecord(ctx: RequestContext, id: string, reason: string | undefined): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.operation, ['Patient'], async () => {
+    return this.perform(ctx, Interaction.operation, ['Patient'], async (trace) => {
+      operationTrace(trace, 'close', id);
       await this.deps.access?.checkRecordLife(ctx, id);
       return this.recordLife.close(ctx, id, reason, operationHooks(ctx));
     });
@@ -306,11 +366,13 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/resource-operation-validate.html
    */
   validate(ctx: RequestContext, req: ValidateRequest & { id?: string }): Promise<OperationOutcome> {
-    return this.perform(ctx, Interaction.operation, [req.type], async () => {
+    return this.perform(ctx, Interaction.operation, [req.type], async (trace) => {
+      trace.operation = 'validate';
       let resource = req.resource;
       if (resource === undefined && req.id !== undefined && req.mode !== 'delete') {
+        trace.level = 'instance';
         // Not this.read: one interaction, authorized and audited once; a hidden resource is unknown here too.
-        const current = await this.visibleCurrent(ctx, req.type, req.id);
+        const current = await this.visibleCurrent(ctx, req.type, req.id, trace);
         if (current.deleted) {
           throw errors.notFound(`Resource ${req.type}/${req.id} is not known`);
         }
@@ -322,17 +384,26 @@ export class FhirService {
 
   /** @see https://hl7.org/fhir/R4/valueset-operation-expand.html */
   expandValueSet(ctx: RequestContext, params: ExpandParams & { id?: string }): Promise<ValueSet> {
-    return this.perform(ctx, Interaction.operation, ['ValueSet'], async () => this.conformanceOps().expand(params));
+    return this.perform(ctx, Interaction.operation, ['ValueSet'], async (trace) => {
+      trace.operation = 'expand';
+      return this.conformanceOps().expand(params);
+    });
   }
 
   /** @see https://hl7.org/fhir/R4/valueset-operation-validate-code.html */
   validateCode(ctx: RequestContext, url: string | undefined, codings: Coding[]): Promise<Parameters> {
-    return this.perform(ctx, Interaction.operation, ['ValueSet'], async () => this.conformanceOps().validateCode(url, codings));
+    return this.perform(ctx, Interaction.operation, ['ValueSet'], async (trace) => {
+      trace.operation = 'validate-code';
+      return this.conformanceOps().validateCode(url, codings);
+    });
   }
 
   /** @see https://hl7.org/fhir/R4/codesystem-operation-lookup.html */
   lookupCode(ctx: RequestContext, system: string | undefined, code: string | undefined): Promise<Parameters> {
-    return this.perform(ctx, Interaction.operation, ['CodeSystem'], async () => this.conformanceOps().lookup(system, code));
+    return this.perform(ctx, Interaction.operation, ['CodeSystem'], async (trace) => {
+      trace.operation = 'lookup';
+      return this.conformanceOps().lookup(system, code);
+    });
   }
 
   /**
@@ -341,12 +412,19 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#read
    */
   readConformance(ctx: RequestContext, type: string, id: string): Promise<Resource | undefined> {
-    return this.perform(ctx, Interaction.read, [type], async () => this.conformanceOps().resources().find((r) => r.resourceType === type && r.id === id));
+    return this.perform(ctx, Interaction.read, [type], async (trace) => {
+      trace.level = 'instance';
+      trace.touchRef(type, id);
+      return this.conformanceOps().resources().find((r) => r.resourceType === type && r.id === id);
+    });
   }
 
   /** Search over the loaded conformance resources (see profiles/conformance-search.ts). */
   searchConformance(ctx: RequestContext, type: string, params: [string, string][]): Promise<Bundle> {
-    return this.perform(ctx, Interaction.search, [type], async () => searchConformance(this.conformanceOps().resources(), type, params, ctx.baseUrl));
+    return this.perform(ctx, Interaction.search, [type], async (trace) => {
+      trace.query = searchQuery(type, params);
+      return searchConformance(this.conformanceOps().resources(), type, params, ctx.baseUrl);
+    });
   }
 
   private conformanceOps(): Conformance {
@@ -359,9 +437,23 @@ export class FhirService {
 
   /** `Patient/{id}/$reopen`: reopens a closed DMP. */
   reopenRecord(ctx: RequestContext, id: string): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.operation, ['Patient'], async () => {
+    return this.perform(ctx, Interaction.operation, ['Patient'], async (trace) => {
+      operationTrace(trace, 'reopen', id);
       await this.deps.access?.checkRecordLife(ctx, id);
       return this.recordLife.reopen(ctx, id, operationHooks(ctx));
+    });
+  }
+
+  /**
+   * `Patient/{id}/$verify-audit`: walks the DMP's AuditEvent hash chain and
+   * says whether it is whole, or where it is first broken (DMP-RULES.md § 8
+   * item 11). For the patient, the representatives and the administrator.
+   */
+  verifyAudit(ctx: RequestContext, patientId: string): Promise<Parameters> {
+    return this.perform(ctx, Interaction.operation, ['Patient'], async (trace) => {
+      operationTrace(trace, 'verify-audit', patientId);
+      this.deps.access?.checkVerifyAudit(ctx, patientId);
+      return chainReportParameters(await verifyChain(this.deps.store, patientChain(patientId)));
     });
   }
 
@@ -369,6 +461,7 @@ export class FhirService {
 
   private async searchBundle(
     ctx: RequestContext,
+    trace: AuditTrace,
     types: string[],
     params: [string, string][],
     opts: { lenient: boolean; path: string; baseUrl: string; linkParams?: [string, string][] },
@@ -378,7 +471,52 @@ export class FhirService {
       return this.search.bundle(types, params, opts);
     }
     // Matches, chains, _has and includes are all restricted inside the store's queries.
-    return this.search.bundle(types, params, { ...opts, restriction: await access.searchRestriction(ctx, types, params) });
+    const restriction = await access.searchRestriction(ctx, types, params, (patients) => patients.forEach((p) => trace.patient(p)));
+    return this.search.bundle(types, params, {
+      ...opts,
+      restriction,
+      observe: this.deps.audit ? (page) => this.touchAll(trace, [...page.matches, ...page.included]) : undefined,
+    });
+  }
+
+  /** The write hooks of FhirService, which also tell the audit what the write touched (even when it is refused). */
+  private hooks(ctx: RequestContext, op: 'create' | 'update' | 'patch' | 'delete', trace: AuditTrace): WriteHooks {
+    const hooks = writeHooks(ctx, op, this.deps.access);
+    const access = this.deps.access;
+    if (!access || !this.deps.audit) return hooks;
+    const check = hooks.check;
+    return {
+      ...hooks,
+      check: async (before, after) => {
+        for (const r of [before, after]) if (r) trace.touch(r, access.facetsOf(r), r === after ? Number(r.meta?.versionId) || undefined : undefined);
+        await check?.(before, after);
+      },
+    };
+  }
+
+  /** A write's result, remembered by the audit (and the created resource, for notifications). */
+  private written<T extends WriteResult>(trace: AuditTrace, result: T): T {
+    const access = this.deps.access;
+    if (access && this.deps.audit) {
+      const r = JSON.parse(result.resource.json) as Resource;
+      trace.touch(r, access.facetsOf(r), result.resource.versionId);
+      if (result.created) trace.created = r;
+    }
+    return result;
+  }
+
+  /** Versions returned by a search or history: the audit names them and their DMPs. */
+  private touchAll(trace: AuditTrace, versions: readonly VersionRecord[]): void {
+    const access = this.deps.access;
+    if (!access || !this.deps.audit) return;
+    for (const v of versions) {
+      if (v.json === null) {
+        trace.touchRef(v.type, v.id);
+        continue;
+      }
+      const r = JSON.parse(v.json) as Resource;
+      trace.touch(r, access.facetsOf(r), v.versionId);
+    }
   }
 
   /**
@@ -386,16 +524,32 @@ export class FhirService {
    * tombstone, 410 for the caller to decide); 404 when unknown or hidden,
    * with the same text, so a refusal never confirms that a resource exists.
    */
-  private async visibleCurrent(ctx: RequestContext, type: string, id: string, unknown = `Resource ${type}/${id} is not known`): Promise<VersionRecord> {
+  private async visibleCurrent(
+    ctx: RequestContext,
+    type: string,
+    id: string,
+    trace: AuditTrace,
+    unknown = `Resource ${type}/${id} is not known`,
+    versionId?: number,
+  ): Promise<VersionRecord> {
     const current = await this.deps.store.readCurrent(type, id);
     if (!current) {
+      trace.touchRef(type, id);
       throw errors.notFound(unknown);
     }
     if (this.deps.access) {
       // A deleted resource is judged by its last live version.
       const live = current.deleted ? await this.deps.store.readVersion(type, id, current.versionId - 1) : current;
-      if (!live || live.deleted) throw errors.notFound(unknown);
-      await this.deps.access.checkRead(ctx, live, unknown);
+      if (!live || live.deleted) {
+        trace.touchRef(type, id);
+        throw errors.notFound(unknown);
+      }
+      const verdict = await this.deps.access.readVerdict(ctx, live);
+      // Named in the audit whether allowed or not: the patient's history shows refused attempts too.
+      trace.touch(verdict.resource, verdict.facets, versionId ?? current.versionId);
+      enforceRead(verdict, unknown);
+    } else {
+      trace.touchRef(type, id);
     }
     return current;
   }
@@ -406,6 +560,23 @@ function refuseReadOnly(type: string): void {
   if (READ_ONLY_TYPES.has(type)) {
     throw errors.methodNotAllowed(`${type} resources are written by the server only`);
   }
+}
+
+/** `GET Type?a=b` as the AuditEvent's query entity records it. */
+function searchQuery(path: string, params: readonly [string, string][]): string {
+  const q = new URLSearchParams(params as [string, string][]).toString();
+  return `GET ${path}${q ? `?${q}` : ''}`;
+}
+
+/** An operation on one DMP (`$close`, `$reopen`). */
+function operationTrace(trace: AuditTrace, operation: string, patientId: string): void {
+  trace.operation = operation;
+  trace.level = 'instance';
+  trace.touchRef('Patient', patientId, [patientId]);
+}
+
+function isCreated(result: unknown): boolean {
+  return typeof result === 'object' && result !== null && (result as { created?: unknown }).created === true;
 }
 
 function uniqueConflictOutcome(err: unknown): unknown {

@@ -87,7 +87,7 @@ export function conformanceRouter(opts: { service: FhirService; baseUrl: string 
 
 /**
  * Routes of the extended operations ($validate, $expand, $validate-code,
- * $lookup), mounted by routes.ts before the generic `/:type/:id` routes.
+ * $lookup, $verify-audit), mounted by routes.ts before the generic `/:type/:id` routes.
  * Each one goes through FhirService.
  * @see https://hl7.org/fhir/R4/operations.html
  */
@@ -133,6 +133,8 @@ export function operationRouter(opts: { service: FhirService; baseUrl: string; m
       });
     } else if (op === 'validate-code' && type === 'ValueSet') {
       result = await service.validateCode(ctx, inputs.get('url'), codingsOf(inputs));
+    } else if (op === 'verify-audit' && type === 'Patient' && id !== undefined) {
+      result = await service.verifyAudit(ctx, id);
     } else if (op === 'lookup' && type === 'CodeSystem') {
       result = await service.lookupCode(ctx, inputs.get('system'), inputs.get('code'));
     } else {

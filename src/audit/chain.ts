@@ -1,0 +1,83 @@
+import crypto from 'node:crypto';
+import type { AuditEvent, Extension } from '@medplum/fhirtypes';
+import type { ChainHead, ChainLink } from '../store/port';
+import { CHAIN_EXTENSION } from './codes';
+
+/**
+ * JSON with object keys sorted at every level: the same resource gives the
+ * same text whatever order a store returns its keys in (MongoDB rebuilds
+ * documents), so a hash over it survives the round trip.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
+}
+
+/** SHA-256 (hex) of a record's canonical JSON: the value the next link carries. */
+export function linkHash(event: unknown): string {
+  return crypto.createHash('sha256').update(canonicalJson(event)).digest('hex');
+}
+
+/** The chain link an AuditEvent carries (CHAIN_EXTENSION), if any. */
+export function chainLinkOf(event: AuditEvent): { chain?: string; seq?: number; previous?: string } | undefined {
+  const ext = event.extension?.find((e) => e.url === CHAIN_EXTENSION);
+  if (!ext) return undefined;
+  const part = (url: string) => ext.extension?.find((e) => e.url === url);
+  return { chain: part('chain')?.valueString, seq: part('seq')?.valuePositiveInt, previous: part('previous')?.valueString };
+}
+
+/**
+ * The AuditEvent as the n-th link of its chain: the link extension (chain,
+ * seq, previous hash) added, then serialized and hashed. Called by the store
+ * once it knows the head (see ResourceStore.appendChained).
+ */
+export function sealAuditEvent(event: AuditEvent, chain: string, head: ChainHead | undefined): { json: string; hash: string } {
+  const link: Extension = {
+    url: CHAIN_EXTENSION,
+    extension: [
+      { url: 'chain', valueString: chain },
+      { url: 'seq', valuePositiveInt: (head?.seq ?? 0) + 1 },
+      ...(head ? [{ url: 'previous', valueString: head.hash }] : []),
+    ],
+  };
+  const sealed: AuditEvent = { ...event, extension: [...(event.extension ?? []).filter((e) => e.url !== CHAIN_EXTENSION), link] };
+  return { json: JSON.stringify(sealed), hash: linkHash(sealed) };
+}
+
+/** Where a chain is broken, and why. */
+export interface ChainBreak {
+  seq: number;
+  /** `AuditEvent/{id}` of the link found broken. */
+  reference: string;
+  reason: 'altered' | 'unlinked' | 'out-of-order' | 'unreadable';
+}
+
+/**
+ * Checks consecutive links (in seq order, continuing from `previous`, the
+ * last good link): each record hashes to the hash stored with its link, and
+ * carries the previous link's hash and its own position. Returns the first
+ * break, or undefined. Pure.
+ */
+export function firstBreak(chain: string, links: readonly ChainLink[], previous: ChainHead | undefined): ChainBreak | undefined {
+  let prev = previous;
+  for (const l of links) {
+    const reference = `${l.record.type}/${l.record.id}`;
+    const expectedSeq = (prev?.seq ?? 0) + 1;
+    if (l.seq !== expectedSeq) return { seq: expectedSeq, reference, reason: 'out-of-order' };
+    let event: AuditEvent;
+    try {
+      event = JSON.parse(l.record.json ?? 'null') as AuditEvent;
+    } catch {
+      return { seq: l.seq, reference, reason: 'unreadable' };
+    }
+    if (!event || event.resourceType !== 'AuditEvent') return { seq: l.seq, reference, reason: 'unreadable' };
+    const link = chainLinkOf(event);
+    if (linkHash(event) !== l.hash) return { seq: l.seq, reference, reason: 'altered' };
+    if (!link || link.chain !== chain || link.seq !== l.seq || link.previous !== prev?.hash) return { seq: l.seq, reference, reason: 'unlinked' };
+    prev = { seq: l.seq, hash: l.hash };
+  }
+  return undefined;
+}
