@@ -20,6 +20,7 @@ import { Conformance } from './fhir/profiles/conformance';
 import { errorHandler } from './http/errors';
 import { AuditRecorder, type AuditListener } from './audit/recorder';
 import { AuditTrail } from './audit/trail';
+import { notifierListener } from './audit/notify-bridge';
 import { fhirRouter } from './http/routes';
 import type { ResourceStore } from './store/port';
 import type { Notifier } from './audit/notify';
@@ -105,7 +106,8 @@ export function createApp(deps: AppDeps): Express {
     indexer.extract({ resourceType } as Resource);
   }
   // One AuditEvent per interaction, exactly when access control is on (the bench baseline and the REST-core tests run without both).
-  const recorder = deps.withoutAccessControl ? undefined : new AuditRecorder(new AuditTrail({ store: deps.store, indexer, now: Date.now }), deps.auditListeners);
+  const listeners = [...(deps.auditListeners ?? []), ...(deps.notifier ? [notifierListener(deps.notifier)] : [])];
+  const recorder = deps.withoutAccessControl ? undefined : new AuditRecorder(new AuditTrail({ store: deps.store, indexer, now: Date.now }), listeners);
   const service = new FhirService({
     store: deps.store,
     validator,
