@@ -1,4 +1,4 @@
-import type { Communication } from '@medplum/fhirtypes';
+import type { Communication, Resource } from '@medplum/fhirtypes';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -12,6 +12,7 @@ import type { Sender } from '../../src/audit/notify/senders';
 import type { Principal } from '../../src/auth/principal';
 import { loadDefinitions } from '../../src/fhir/definitions';
 import { parseSearch } from '../../src/fhir/search/parse';
+import { stampMeta } from '../../src/fhir/versioning';
 import { MongoStore } from '../../src/store/mongo/mongo-store';
 import type { ResourceStore } from '../../src/store/port';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
@@ -42,6 +43,23 @@ export const professional = (rpps: string, profession = '10', purposeOfUse: Prin
 /** A summary as the audit core hands it over. */
 export function access(p: Principal, patients: string[], over: Partial<InteractionSummary> = {}): InteractionSummary {
   return { principal: p, interaction: 'read', outcome: 'success', patients, at: '2026-12-01T20:15:00.000Z', ...over };
+}
+
+/** Writes a resource straight to the store (version 1), indexed as the app would. */
+export async function put(store: ResourceStore, r: Resource & { id: string }): Promise<void> {
+  const lastUpdated = new Date().toISOString();
+  const stamped = stampMeta(r, r.id, 1, lastUpdated);
+  await store.write({
+    type: r.resourceType,
+    id: r.id,
+    versionId: 1,
+    expectedVersion: 0,
+    lastUpdated,
+    method: 'POST',
+    deleted: false,
+    json: JSON.stringify(stamped),
+    index: indexer.extract(stamped),
+  });
 }
 
 /** Every Communication in the store (current versions), by one search. */

@@ -3,10 +3,9 @@ import { DMP_BASE, RPPS_SYSTEM, VISIBILITY_SYSTEM } from '../../src/access/codes
 import type { Notifier } from '../../src/audit/notify';
 import { consoleSender } from '../../src/audit/notify/senders';
 import { createValidator } from '../../src/fhir/validation';
-import { stampMeta } from '../../src/fhir/versioning';
 import type { ResourceStore } from '../../src/store/port';
 import { STORES } from '../support/stores';
-import { access, categoryOf, communications, indexer, notifier, principal, professional, textOf } from './notify-support';
+import { access, attemptsOf, categoryOf, communications, notifier, principal, professional, put, textOf } from './notify-support';
 
 /** A sender that is never reached: these tests only look at what goes into the outbox (the dispatcher is not started). */
 const idle = consoleSender();
@@ -28,15 +27,6 @@ function document(patient: string, id: string, labels: string[] = []): Resource 
     securityLabel: labels.map((code) => ({ coding: [{ system: VISIBILITY_SYSTEM, code }] })),
     content: [{ attachment: { contentType: 'text/plain', data: Buffer.from('HbA1c 9,1 %').toString('base64') } }],
   } as Resource;
-}
-
-/** Writes a resource straight to the store, as the app would index it. */
-async function put(store: ResourceStore, r: Resource & { id: string }): Promise<void> {
-  const stamped = stampMeta(r, r.id, 1, new Date().toISOString());
-  await store.write({
-    type: r.resourceType, id: r.id, versionId: 1, expectedVersion: 0, lastUpdated: stamped.meta?.lastUpdated as string,
-    method: 'POST', deleted: false, json: JSON.stringify(stamped), index: indexer.extract(stamped),
-  });
 }
 
 /** The store, counting every call made to it (the calls still reach it). */
@@ -183,13 +173,9 @@ describe.each(STORES)('which notifications an interaction triggers ($name)', (fi
       expect(c).toMatchObject({ resourceType: 'Communication', status: 'preparation', subject: { reference: 'Patient/p1' }, recipient: [{ reference: 'Patient/p1' }] });
       expect(c.category?.[0]?.coding?.[0]?.system?.startsWith(DMP_BASE)).toBe(true);
       expect(c.meta?.versionId).toBe('1');
-      expect(attempts(c)).toBe(0);
+      expect(attemptsOf(c)).toBe(0);
     }
     // Found by the FHIR search parameters too (the index is the app's).
     expect(await communications(store, [['recipient', 'Patient/p1'], ['status', 'preparation']])).toHaveLength(3);
   });
 });
-
-function attempts(c: { extension?: { extension?: { url: string; valueInteger?: number }[] }[] }): number | undefined {
-  return c.extension?.[0]?.extension?.find((e) => e.url === 'attempts')?.valueInteger;
-}

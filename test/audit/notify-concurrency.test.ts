@@ -1,0 +1,75 @@
+import type { Notifier } from '../../src/audit/notify';
+import { webhookSender } from '../../src/audit/notify/senders';
+import type { ResourceStore } from '../../src/store/port';
+import { STORES } from '../support/stores';
+import { access, categoryOf, communications, notifier, professional, startReceiver, twoStoresOnOneDatabase, waitFor, type Receiver } from './notify-support';
+
+const BREAK_GLASS = professional('10000000007', '10', 'bris_de_glace');
+const patients = (n: number, prefix: string) => Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+
+/**
+ * Two server processes on one database, as far as the outbox can tell: two
+ * store instances (two SQLite connections to one file; two MongoDB clients
+ * on one database), each with its own Notifier and dispatcher.
+ */
+describe.each(STORES)('two notifiers on one database ($name)', (fixture) => {
+  let a: ResourceStore;
+  let b: ResourceStore;
+  let dispose: () => Promise<void>;
+  let receiver: Receiver;
+  let na: Notifier;
+  let nb: Notifier;
+  beforeEach(async () => {
+    ({ a, b, dispose } = await twoStoresOnOneDatabase(fixture));
+    receiver = await startReceiver([200]);
+    na = notifier(a, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { batchSize: 50 });
+    nb = notifier(b, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { batchSize: 50 });
+  });
+  afterEach(async () => {
+    await Promise.all([na.stop(), nb.stop()]);
+    await receiver.close();
+    await dispose();
+  });
+
+  const expectEachDeliveredOnce = async (count: number) => {
+    const all = await communications(a);
+    expect(all).toHaveLength(count);
+    expect(all.every((c) => c.status === 'completed')).toBe(true);
+    const delivered = receiver.delivered().map((d) => d.id);
+    expect(delivered).toHaveLength(count);
+    expect(new Set(delivered)).toEqual(new Set(all.map((c) => c.id)));
+    // Nothing was sent twice: every request the receiver got is a distinct notification.
+    expect(receiver.requests).toHaveLength(count);
+  };
+
+  test('racing over the same due notifications, each is claimed and delivered exactly once', async () => {
+    await na.afterInteraction(access(BREAK_GLASS, patients(12, 'a')));
+    await nb.afterInteraction(access(BREAK_GLASS, patients(12, 'b')));
+    // Both search at once, find the same 24, and try to claim every one of them.
+    const [ha, hb] = await Promise.all([na.runOnce(), nb.runOnce()]);
+    expect(ha).toBe(24);
+    expect(hb).toBe(24);
+    await expectEachDeliveredOnce(24);
+  });
+
+  test('two running dispatchers deliver everything exactly once', async () => {
+    na.start();
+    nb.start();
+    for (let round = 0; round < 3; round++) {
+      await Promise.all([na.afterInteraction(access(BREAK_GLASS, patients(4, `a${round}-`))), nb.afterInteraction(access(BREAK_GLASS, patients(4, `b${round}-`)))]);
+    }
+    await waitFor(async () => (await communications(b)).filter((c) => c.status === 'completed').length === 24);
+    await expectEachDeliveredOnce(24);
+  });
+
+  test('two notifiers racing on the same first access write exactly one notification', async () => {
+    const gp = professional('10000000001', '10');
+    const ids = patients(10, 'p');
+    await Promise.all(ids.flatMap((p) => [na.afterInteraction(access(gp, [p])), nb.afterInteraction(access(gp, [p])), na.afterInteraction(access(gp, [p]))]));
+    const notices = (await communications(b)).filter((c) => categoryOf(c) === 'first-access');
+    expect(notices.map((c) => c.subject?.reference).sort()).toEqual(ids.map((p) => `Patient/${p}`).sort());
+    // And both now know: later accesses add nothing, through either process.
+    await Promise.all(ids.map((p) => nb.afterInteraction(access(gp, [p]))));
+    expect((await communications(a)).filter((c) => categoryOf(c) === 'first-access')).toHaveLength(10);
+  });
+});
