@@ -11,6 +11,8 @@ const ROOT = path.join(__dirname, '..', '..');
 export interface ServerProcess {
   url: string;
   stop(): Promise<void>;
+  /** Kills the process at once (SIGKILL: no graceful shutdown, as in a crash); resolves once it is gone. */
+  kill(): Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -69,6 +71,12 @@ export async function startServer(env: Record<string, string>, auth: TestAuth): 
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
+      }),
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
       }),
   };
 }
