@@ -85,6 +85,19 @@ describe.each(STORES)('notification delivery ($name)', (fixture) => {
     expect(delivery(c, 'nextAttempt')).toBeUndefined();
   });
 
+  test('a first access stays notified once after its notice was sent (every version keeps the unique key)', async () => {
+    receiver = await startReceiver([200]);
+    n = notifier(store, webhookSender({ url: receiver.url, timeoutMs: 5_000 }));
+    n.start();
+    const gp = professional('10000000001', '10');
+    await n.afterInteraction(access(gp, ['p1']));
+    expect((await settled(store)).status).toBe('completed');
+    const restarted = notifier(store, webhookSender({ url: receiver.url, timeoutMs: 5_000 }));
+    await restarted.afterInteraction(access(gp, ['p1']));
+    await restarted.stop();
+    expect(await communications(store)).toHaveLength(1);
+  });
+
   test('retries back off exponentially, and the last failed attempt is recorded as stopped', async () => {
     receiver = await startReceiver([503]);
     n = notifier(store, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { maxAttempts: 3, retryMs: 40, maxRetryMs: 10_000 });
