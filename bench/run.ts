@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { aclWorkloads, authorisePharmacist } from './acl';
+import { aclWorkloads, authorisePharmacist, type AclWorkload } from './acl';
 import { createBenchAuth, type BenchAuth } from './auth';
 import { useAuthorization } from './http';
 import { BenchError, parseOptions, type BenchOptions, type WorkloadName } from './cli';
@@ -133,9 +133,10 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
 }
 
 /**
- * The access-control comparison: the pharmacist's workloads on the server
- * (authentication, DMP rules, matrix), then the same requests on the
- * baseline server (both off) over the same data; returns the server left running.
+ * The access-control and audit comparison: the pharmacist's workloads on the
+ * server (authentication, DMP rules, matrix, audit trail), then the same
+ * requests with the audit off, then on the baseline server with all three
+ * off, over the same data; returns the server left running.
  */
 async function runAccessControl(
   loadingServer: RunningServer,
@@ -172,16 +173,34 @@ async function runAccessControl(
     return server;
   }
   await server.stop();
+  // Access control on, audit off: what the audit costs on its own (issue #6's target is without it).
+  const noAudit = await startServer({ ...baselineOpts, env: { ...auth.env, BENCH_BASELINE: 'no-audit' } });
+  const withoutAudit = await measureAll(noAudit, workloads, auth.pharmacist, 'no audit', load);
+  await noAudit.stop();
   const baseline = await startServer(baselineOpts);
+  const off = await measureAll(baseline, workloads, undefined, 'off', load);
   for (const [i, w] of workloads.entries()) {
-    const scenario = w.scenario(undefined);
-    say(`\n${w.name} (access control off, baseline server)`);
-    const r = await measure(new URL(baseline.base).origin, { ...scenario, name: `${w.name} (off)` }, { ...load, serverCpuSeconds: baseline.cpuSeconds });
-    const ratio = (on[i] as WorkloadResult).reqPerSec / r.reqPerSec;
-    say(`${summary(r)}\n  => with access control: ${(ratio * 100).toFixed(0)}% of the baseline's req/s (target >= 85%)`);
-    results.push(on[i] as WorkloadResult, r);
+    const [a, b, c] = [on[i], withoutAudit[i], off[i]] as WorkloadResult[];
+    say(
+      `\n${w.name}: everything on ${a.reqPerSec.toFixed(0)} req/s = ${((a.reqPerSec / c.reqPerSec) * 100).toFixed(0)}% of all off (target >= 70%); ` +
+        `access control without audit ${b.reqPerSec.toFixed(0)} req/s = ${((b.reqPerSec / c.reqPerSec) * 100).toFixed(0)}% (target >= 85%); all off ${c.reqPerSec.toFixed(0)} req/s`,
+    );
+    results.push(a, b, c);
   }
   return baseline;
+}
+
+/** Each workload once against `server`, named `name (label)`. */
+async function measureAll(server: RunningServer, workloads: AclWorkload[], authorization: string | undefined, label: string, load: LoadSettings): Promise<WorkloadResult[]> {
+  const out: WorkloadResult[] = [];
+  for (const w of workloads) {
+    const scenario = w.scenario(authorization);
+    say(`\n${w.name} (${label})`);
+    const r = await measure(new URL(server.base).origin, { ...scenario, name: `${w.name} (${label})` }, { ...load, serverCpuSeconds: server.cpuSeconds });
+    say(summary(r));
+    out.push(r);
+  }
+  return out;
 }
 
 async function main(): Promise<number> {

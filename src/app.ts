@@ -59,6 +59,12 @@ export interface AppDeps {
    */
   withoutAccessControl?: true;
   /**
+   * Access control on, audit trail off: only the benchmark's entry sets it,
+   * to measure what the audit costs on its own (issue #6 against #7). Not
+   * reachable from configuration or the environment of the real server.
+   */
+  withoutAudit?: true;
+  /**
    * Verifies access tokens. Required unless `withoutAccessControl` is set:
    * a server with access control but no authentication cannot be built.
    */
@@ -107,7 +113,7 @@ export function createApp(deps: AppDeps): Express {
   }
   // One AuditEvent per interaction, exactly when access control is on (the bench baseline and the REST-core tests run without both).
   const listeners = [...(deps.auditListeners ?? []), ...(deps.notifier ? [notifierListener(deps.notifier)] : [])];
-  const recorder = deps.withoutAccessControl ? undefined : new AuditRecorder(new AuditTrail({ store: deps.store, indexer, now: Date.now }), listeners);
+  const recorder = deps.withoutAccessControl || deps.withoutAudit ? undefined : new AuditRecorder(new AuditTrail({ store: deps.store, indexer, now: Date.now }), listeners);
   const service = new FhirService({
     store: deps.store,
     validator,

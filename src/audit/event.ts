@@ -40,6 +40,8 @@ export interface InteractionRecord {
   outcomeText?: string;
   /** ISO instant. */
   recorded: string;
+  /** The calling professional's name in the directory, when known. */
+  agentName?: string;
 }
 
 const MODE_DISPLAY: Readonly<Record<string, string>> = {
@@ -128,21 +130,21 @@ function baseEvent(r: InteractionRecord, patient: string | undefined, resources:
     outcome: outcomeOf(r.status),
     ...(r.status >= 400 ? { outcomeDesc: `${r.status}${r.outcomeText ? ` ${r.outcomeText}` : ''}` } : {}),
     ...(p ? { purposeOfEvent: [purposeOf(p)] } : {}),
-    agent: [p ? agentOf(p) : anonymousAgent()],
+    agent: [p ? agentOf(p, r.agentName) : anonymousAgent()],
     source: source(r.ctx.baseUrl),
     entity,
   };
 }
 
 /** Who: RPPS for professionals, the Patient for a patient, the token's subject otherwise; profession and DMP role. */
-function agentOf(p: Principal): AuditEventAgent {
+function agentOf(p: Principal, name: string | undefined): AuditEventAgent {
   const role: CodeableConcept[] = [{ coding: [{ system: AGENT_ROLE_SYSTEM, code: p.role }] }];
   if (p.profession) role.push({ coding: [{ system: PROFESSION_SYSTEM, code: p.profession }] });
   const who =
     p.role === 'patient' && p.patient
       ? { reference: `Patient/${p.patient}` }
       : p.rpps
-        ? { identifier: { system: RPPS_SYSTEM, value: p.rpps } }
+        ? { identifier: { system: RPPS_SYSTEM, value: p.rpps }, ...(name ? { display: name } : {}) }
         : { identifier: { system: `${PRINCIPAL_SYSTEM}/${p.role}`, value: p.sub } };
   return {
     type: { coding: [{ system: PARTICIPATION_SYSTEM, code: 'IRCP', display: 'information recipient' }] },

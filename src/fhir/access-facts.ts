@@ -77,6 +77,20 @@ export class AccessFacts {
     });
   }
 
+  /**
+   * The name of the professional holding an RPPS, from the directory
+   * (`Dr Prénom NOM` of the first Practitioner carrying it), for the
+   * access history; undefined when the directory does not know him.
+   */
+  professionalName(rpps: string): Promise<string | undefined> {
+    return this.memo(`name|${rpps}`, async () => {
+      const [v] = await this.search('Practitioner', [['identifier', `${RPPS_SYSTEM}|${rpps}`]]);
+      const name = v?.json ? (JSON.parse(v.json) as Practitioner).name?.[0] : undefined;
+      const text = name?.text ?? [...(name?.prefix ?? []), ...(name?.given ?? []), name?.family].filter(Boolean).join(' ');
+      return text || undefined;
+    });
+  }
+
   /** A value computed from the facts (e.g. a caller's search restriction), kept until a fact changes. */
   memo<T>(key: string, load: () => Promise<T>): Promise<T> {
     return cached(this.derived as Map<string, Promise<T>>, key, load);

@@ -43,6 +43,12 @@ export class AccessGuard {
     return accessIndexEntries(this.facetsOf(resource));
   }
 
+  /** The directory name of the calling professional, for the audit (cached until a fact changes). */
+  agentName(ctx: RequestContext): Promise<string | undefined> {
+    const rpps = ctx.principal?.rpps;
+    return rpps ? this.facts.professionalName(rpps) : Promise.resolve(undefined);
+  }
+
   /** Called once at the start of every request that needs facts. */
   sync(): Promise<void> {
     return this.facts.sync();

@@ -129,7 +129,8 @@ export class FhirService {
     const status = err === undefined ? okStatus : err instanceof FhirError ? err.status : 500;
     const outcomeText = err instanceof FhirError ? err.outcome.issue?.[0]?.details?.text : undefined;
     try {
-      await this.deps.audit.interaction({ ctx, interaction, trace, status, outcomeText, recorded: new Date(this.now()).toISOString() });
+      const agentName = await this.deps.access?.agentName(ctx);
+      await this.deps.audit.interaction({ ctx, interaction, trace, status, outcomeText, agentName, recorded: new Date(this.now()).toISOString() });
     } catch {
       throw errors.unavailable();
     }

@@ -1,5 +1,5 @@
 import type { AuditEvent, Bundle, Parameters } from '@medplum/fhirtypes';
-import { Label } from '../../src/access/codes';
+import { Label, RPPS_SYSTEM } from '../../src/access/codes';
 import { patientChain } from '../../src/audit/codes';
 import { dmpDocument, dmpPatient, openDmpWorld, RPPS, type Client, type DmpWorld } from '../support/dmp-world';
 import { STORES } from '../support/stores';
@@ -21,6 +21,8 @@ describe.each(STORES)('access history ($name)', (fixture) => {
 
   beforeAll(async () => {
     world = await openDmpWorld(fixture);
+    const directory = { resourceType: 'Practitioner', identifier: [{ system: RPPS_SYSTEM, value: RPPS.gp }], name: [{ prefix: ['Dr'], given: ['Jean'], family: 'Durand' }] };
+    expect((await (await world.as('admin')).post('Practitioner', directory)).status).toBe(201);
     const gp = await world.as('gp');
     pid = (await gp.post('Patient', dmpPatient('280017512345621'))).body.id;
     childA = (await gp.post('Patient', dmpPatient('280017512345622'))).body.id;
@@ -41,6 +43,7 @@ describe.each(STORES)('access history ($name)', (fixture) => {
     const gpRead = list.find((e) => e.subtype?.[0]?.code === 'read' && e.agent?.[0]?.who?.identifier?.value === RPPS.gp);
     expect(gpRead?.entity?.find((x) => x.what?.reference?.startsWith(`DocumentReference/${doc}`))?.name).toBe('Bilan sanguin');
     expect(gpRead?.agent?.[0]?.role?.[1]?.coding?.[0]?.code).toBe('10');
+    expect(gpRead?.agent?.[0]?.who?.display).toBe('Dr Jean Durand');
     const emergency = list.find((e) => e.agent?.[0]?.who?.identifier?.value === RPPS.emergency);
     expect(emergency?.purposeOfEvent?.[0]?.coding?.[0]?.code).toBe('bris_de_glace');
     // The creation of the document hidden from the patient is listed as "a document", its title never.
