@@ -77,6 +77,19 @@ CREATE TABLE IF NOT EXISTS change_counter (type TEXT PRIMARY KEY, n INTEGER NOT 
 CREATE TABLE IF NOT EXISTS unique_key (key TEXT PRIMARY KEY, rid INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS unique_key_rid ON unique_key(rid);
 
+-- Hash chains (ResourceStore.appendChained, chains.ts): the newest link of
+-- each chain, and every link naming its record (version 1 of type/id; by
+-- key, not vrow: a purged record's vrow may be reused by a later version).
+CREATE TABLE IF NOT EXISTS chain_head (chain TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS chain_link (
+  chain TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  id TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (chain, seq)
+) WITHOUT ROWID;
+
 CREATE TABLE IF NOT EXISTS resource (
   rid INTEGER PRIMARY KEY,
   type TEXT NOT NULL,

@@ -16,6 +16,7 @@ import {
   type VersionRecord,
   type VersionWrite,
 } from '../port';
+import { ChainTables } from './chains';
 import { readHistory } from './history';
 import { IndexRows } from './index-rows';
 import { KeyTables } from './key-tables';
@@ -39,13 +40,14 @@ export interface SqliteOptions {
 }
 
 
-interface Pending {
-  write: VersionWrite;
+/** A queued write: a versioned write, or an append to a hash chain. */
+type Pending = (
+  | { write: VersionWrite; chained?: undefined }
+  | { chained: ChainedWrite; write?: undefined }
+) & {
   resolve: () => void;
   reject: (err: unknown) => void;
-}
-
-
+};
 
 /**
  * The embedded default store: one SQLite file in DATA_DIR, WAL journal.
@@ -59,6 +61,11 @@ interface Pending {
  * keeps working while the disk does. The one relaxation: a concurrent reader
  * may see a version a moment before it is durable (it is never acknowledged
  * to its writer before it is).
+ *
+ * Appends to hash chains (appendChained) join the same queue: each reads its
+ * chain's head inside the batch's transaction, which takes the write lock
+ * first (BEGIN IMMEDIATE), so heads read there cannot move under it, even
+ * with other processes writing to the same file (see chains.ts).
  */
 export class SqliteStore implements ResourceStore {
   readonly kind = 'sqlite' as const;
@@ -66,6 +73,7 @@ export class SqliteStore implements ResourceStore {
   readonly db: Database.Database;
   private readonly rows: IndexRows;
   private readonly keys: KeyTables;
+  private readonly chains: ChainTables;
   private queue: Pending[] = [];
   private flushScheduled = false;
   /** The WAL file (undefined for an in-memory database), and a descriptor on it for fdatasync. */
@@ -102,6 +110,7 @@ export class SqliteStore implements ResourceStore {
     this.db.exec(SCHEMA);
     this.rows = new IndexRows(this.db);
     this.keys = new KeyTables(this.db);
+    this.chains = new ChainTables(this.db);
     this.stmts = this.prepare();
   }
 
@@ -186,30 +195,38 @@ export class SqliteStore implements ResourceStore {
   }
 
   write(write: VersionWrite): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ write, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return new Promise((resolve, reject) => this.enqueue({ write, resolve, reject }));
   }
 
-  /** Commits every queued write in one transaction; a version conflict fails only its own write. */
+  private enqueue(p: Pending): void {
+    this.queue.push(p);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /**
+   * Commits every queued write in one transaction; a version conflict (or a
+   * chained write's failing seal) fails only its own write. IMMEDIATE: the
+   * write lock is taken before anything is read, so the heads and current
+   * versions read here are still current when the batch commits, whatever
+   * other processes do (they wait for the lock, up to the busy timeout).
+   */
   private flush(): void {
     const batch = this.queue;
     this.queue = [];
     this.flushScheduled = false;
-    const conflicts = new Map<Pending, VersionConflict | UniqueConflict>();
+    const conflicts = new Map<Pending, Error>();
     try {
       this.db.transaction(() => {
         for (const p of batch) {
-          const conflict = this.apply(p.write);
+          const conflict = p.chained ? this.chains.append(p.chained, (v) => this.apply(v)) : this.apply(p.write);
           if (conflict) {
             conflicts.set(p, conflict);
           }
         }
-      })();
+      }).immediate();
     } catch (err) {
       // The transaction rolled back: none of the batch was written.
       const reason = busy(err) ? new StoreUnavailable('database locked by another process') : err;
@@ -322,20 +339,28 @@ export class SqliteStore implements ResourceStore {
     return searchSqlite(this, plan);
   }
 
-  // --- hash chains (audit): to be implemented ---
-  appendChained(_writes: readonly ChainedWrite[]): Promise<void> {
-    return Promise.reject(new Error('appendChained: not implemented'));
+  /**
+   * Queues each write in the group commit (see the class comment): sealed,
+   * applied and linked inside the batch's transaction, acknowledged after
+   * the WAL sync. Waits for every write, then rejects with the first failure.
+   */
+  async appendChained(writes: readonly ChainedWrite[]): Promise<void> {
+    const done = writes.map((chained) => new Promise<void>((resolve, reject) => this.enqueue({ chained, resolve, reject })));
+    const failed = (await Promise.allSettled(done)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      throw failed.reason;
+    }
   }
 
-  chainLinks(_chain: string, _afterSeq: number, _limit: number): Promise<ChainLink[]> {
-    return Promise.reject(new Error('chainLinks: not implemented'));
+  async chainLinks(chain: string, afterSeq: number, limit: number): Promise<ChainLink[]> {
+    return this.chains.links(chain, afterSeq, limit);
   }
 
-  chainHead(_chain: string): Promise<ChainHead | undefined> {
-    return Promise.reject(new Error('chainHead: not implemented'));
+  async chainHead(chain: string): Promise<ChainHead | undefined> {
+    return this.chains.head(chain);
   }
 
-  listChains(_after: string | undefined, _limit: number): Promise<string[]> {
-    return Promise.reject(new Error('listChains: not implemented'));
+  async listChains(after: string | undefined, limit: number): Promise<string[]> {
+    return this.chains.list(after, limit);
   }
 }
