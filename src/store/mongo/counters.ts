@@ -1,4 +1,4 @@
-import type { Collection } from 'mongodb';
+import { MongoServerError, type Collection } from 'mongodb';
 
 /** One document per resource type: `n` moves on every version written (see ResourceStore.changeMarker). */
 export interface CounterDoc {
@@ -18,7 +18,16 @@ export class ChangeCounters {
   constructor(private readonly counters: Collection<CounterDoc>) {}
 
   async bump(type: string): Promise<void> {
-    await this.counters.updateOne({ _id: { $eq: type } }, { $inc: { n: 1 } }, { upsert: true });
+    try {
+      await this.counters.updateOne({ _id: { $eq: type } }, { $inc: { n: 1 } }, { upsert: true });
+    } catch (err) {
+      if (!(err instanceof MongoServerError && err.code === 11000)) {
+        throw err;
+      }
+      // Two first bumps of a type raced (FerretDB reports the loser's upsert as
+      // a duplicate key, MongoDB may too): the counter exists now, bump it.
+      await this.counters.updateOne({ _id: { $eq: type } }, { $inc: { n: 1 } });
+    }
   }
 
   async marker(types: readonly string[]): Promise<string> {
