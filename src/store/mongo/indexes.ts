@@ -3,6 +3,9 @@ import type { Db, IndexDescription } from 'mongodb';
 /** Collection names. */
 export const VERSIONS = 'versions';
 export const RESOURCES = 'resources';
+/** Hash chains (chains.ts): one directory document per chain, and the links. */
+export const CHAINS = 'chains';
+export const CHAIN_LINKS = 'chain_links';
 
 /**
  * Indexes of the immutable versions collection.
@@ -41,10 +44,19 @@ export const RESOURCE_INDEXES: IndexDescription[] = [
   { key: { type: 1, 'idx.p': 1, 'idx.c0.code': 1 }, name: 'ix_composite' },
 ];
 
-/** Creates the indexes both collections are missing (collections are created with their first index). */
+/** Indexes of the chain links (the `chains` directory needs only its `_id`). */
+export const CHAIN_LINK_INDEXES: IndexDescription[] = [
+  // One link per (chain, seq) (the `_id` chain#seq says it too), read in seq order.
+  { key: { chain: 1, seq: 1 }, name: 'chain_seq', unique: true },
+  // Only links not yet materialized have the field: the start-up sweep reads them.
+  { key: { 'pending.at': 1 }, name: 'pending', sparse: true },
+];
+
+/** Creates the indexes the collections are missing (collections are created with their first index). */
 export async function ensureIndexes(db: Db): Promise<void> {
   await ensure(db, VERSIONS, VERSION_INDEXES);
   await ensure(db, RESOURCES, RESOURCE_INDEXES);
+  await ensure(db, CHAIN_LINKS, CHAIN_LINK_INDEXES);
 }
 
 /**

@@ -1,9 +1,10 @@
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
 import type { ChainedWrite, ChainHead, ChainLink, HistoryPage, HistoryQuery, ResourceStore, VersionRecord, VersionWrite } from '../port';
+import { ChainLog, type ChainDoc, type ChainLinkDoc } from './chains';
 import { RECORD_PROJECTION, resourceKey, toRecord, versionKey, type CurrentDoc, type VersionDoc } from './documents';
 import { readHistory } from './history';
-import { ensureIndexes, RESOURCES, VERSIONS } from './indexes';
+import { CHAIN_LINKS, CHAINS, ensureIndexes, RESOURCES, VERSIONS } from './indexes';
 import { QueryRunner } from './runner';
 import { COUNTERS, type CounterDoc } from './counters';
 import { searchMongo, visibleRefs } from './search';
@@ -53,6 +54,9 @@ export interface MongoCapabilities {
  *   transaction-free compare-and-set);
  * - `resources`: one document per resource holding its current version, the
  *   index entries (`idx` sub-array) and sort values: what searches run over.
+ * Hash chains (appendChained) add `chain_links` (one document per link,
+ * whose insert is the commit point of an append) and `chains` (one per
+ * chain, for listChains): see chains.ts.
  * @see https://hl7.org/fhir/R4/http.html
  */
 export class MongoStore implements ResourceStore {
@@ -60,6 +64,7 @@ export class MongoStore implements ResourceStore {
   private client?: MongoClient;
   private db?: Db;
   private log?: VersionLog;
+  private chains?: ChainLog;
   private runner?: QueryRunner;
   private caps?: MongoCapabilities;
 
@@ -98,8 +103,10 @@ export class MongoStore implements ResourceStore {
     const resources = db.collection<CurrentDoc>(RESOURCES, wc);
     this.log = new VersionLog(versions, resources, db.collection<UniqueKeyDoc>(UNIQUE_KEYS, wc), db.collection<CounterDoc>(COUNTERS, wc));
     this.runner = new QueryRunner(resources, this.caps.nativeElemMatch);
-    // Before serving anything, so that searches see every committed version.
+    this.chains = new ChainLog(db.collection<ChainDoc>(CHAINS, wc), db.collection<ChainLinkDoc>(CHAIN_LINKS, wc), versions, this.log);
+    // Before serving anything, so that searches see every committed version and chain link.
     await this.log.recover();
+    await this.chains.recover();
     this.client = client;
     this.db = db;
   }
@@ -202,10 +209,10 @@ export class MongoStore implements ResourceStore {
   }
 
   private ready() {
-    if (!this.client || !this.db || !this.log || !this.runner || !this.caps) {
+    if (!this.client || !this.db || !this.log || !this.runner || !this.caps || !this.chains) {
       throw new Error('MongoStore: init() was not called (or the store is closed)');
     }
-    return { db: this.db, log: this.log, runner: this.runner, caps: this.caps };
+    return { db: this.db, log: this.log, runner: this.runner, caps: this.caps, chains: this.chains };
   }
 
   private versions(): Collection<VersionDoc> {
@@ -216,20 +223,27 @@ export class MongoStore implements ResourceStore {
     return this.ready().db.collection<CurrentDoc>(RESOURCES);
   }
 
-  // --- hash chains (audit): to be implemented ---
-  appendChained(_writes: readonly ChainedWrite[]): Promise<void> {
-    return Promise.reject(new Error('appendChained: not implemented'));
+  /** Writes to different chains run in parallel; waits for all, then rejects with the first failure. */
+  appendChained(writes: readonly ChainedWrite[]): Promise<void> {
+    return guarded(async () => {
+      const { chains } = this.ready();
+      const results = await Promise.allSettled(writes.map((w) => chains.append(w)));
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) {
+        throw failed.reason;
+      }
+    });
   }
 
-  chainLinks(_chain: string, _afterSeq: number, _limit: number): Promise<ChainLink[]> {
-    return Promise.reject(new Error('chainLinks: not implemented'));
+  chainLinks(chain: string, afterSeq: number, limit: number): Promise<ChainLink[]> {
+    return guarded(() => this.ready().chains.chainLinks(chain, afterSeq, limit));
   }
 
-  chainHead(_chain: string): Promise<ChainHead | undefined> {
-    return Promise.reject(new Error('chainHead: not implemented'));
+  chainHead(chain: string): Promise<ChainHead | undefined> {
+    return guarded(() => this.ready().chains.head(chain));
   }
 
-  listChains(_after: string | undefined, _limit: number): Promise<string[]> {
-    return Promise.reject(new Error('listChains: not implemented'));
+  listChains(after: string | undefined, limit: number): Promise<string[]> {
+    return guarded(() => this.ready().chains.list(after, limit));
   }
 }
