@@ -53,7 +53,9 @@ export const CLOSURE_EXTENSION = `${DMP_BASE}/StructureDefinition/dmp-closure`;
 /**
  * Synthetic search index entries added to every resource at write time, so
  * that the access restriction can be compiled into the store's query. They
- * are not search parameters: clients cannot name them.
+ * are not search parameters: clients cannot name them. Each starts with
+ * SYNTHETIC_PARAM_PREFIX (fhir/search/index-entry.ts), so no sort value is
+ * stored for them.
  */
 export const AccessParam = {
   /** reference: the patients whose DMP holds the resource (R4 Patient compartment). */

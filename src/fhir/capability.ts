@@ -27,7 +27,7 @@ const COLUMN_PARAMS: CapabilityStatementRestResourceSearchParam[] = [
  */
 export function supportedSearchParameters(type: string): SearchParameter[] {
   return Object.values(getSearchParameters(type) ?? {}).filter(
-    (sp) => isImplemented(sp) && sp.code !== '_id' && sp.code !== '_lastUpdated',
+    (sp) => isImplemented(sp, type) && sp.code !== '_id' && sp.code !== '_lastUpdated',
   );
 }
 

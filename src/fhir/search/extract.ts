@@ -135,7 +135,7 @@ function buildPlan(type: string, baseUrl: string, byUrl: Map<string, SearchParam
   const params = getSearchParameters(type) ?? pick(getSearchParameters('Resource'), RESOURCE_LEVEL);
   const plan: TypePlan = { scalars: [], composites: [] };
   for (const sp of Object.values(params ?? {})) {
-    if (NOT_EXTRACTED.has(sp.code) || !isImplemented(sp) || !sp.expression) {
+    if (NOT_EXTRACTED.has(sp.code) || !isImplemented(sp, type) || !sp.expression) {
       continue;
     }
     try {

@@ -214,6 +214,13 @@ function sortValuesOf(e: Exclude<IndexEntry, CompositeEntry>): [string | number,
 }
 
 /**
+ * Prefix of the synthetic index parameters the server adds for its own
+ * queries (the access entries of src/access/codes.ts AccessParam): not
+ * search parameters, so clients can neither search nor sort by them.
+ */
+export const SYNTHETIC_PARAM_PREFIX = 'dmp-';
+
+/**
  * Sort values per parameter, derived from the index entries. Both adapters
  * store exactly this, so `_sort` orders identically everywhere. Composite
  * parameters are not sortable and are skipped.
@@ -221,7 +228,8 @@ function sortValuesOf(e: Exclude<IndexEntry, CompositeEntry>): [string | number,
 export function sortValues(entries: readonly IndexEntry[]): Record<string, SortValue> {
   const out: Record<string, SortValue> = {};
   for (const e of entries) {
-    if (e.kind === 'composite') {
+    // Synthetic entries (the access index, `dmp-*`) are never a client's `_sort`: no sort row for them.
+    if (e.kind === 'composite' || e.param.startsWith(SYNTHETIC_PARAM_PREFIX)) {
       continue;
     }
     const v = sortValuesOf(e);

@@ -78,12 +78,31 @@ function infoOf(type: string, sp: SearchParameter): ParamInfo {
   return { code: sp.code as string, type: ptype, targets, identifier, components };
 }
 
+/**
+ * Types the server writes itself at the rate of the requests it answers
+ * (one AuditEvent per interaction): only the parameters listed here are
+ * indexed and searchable, so that recording an access costs a dozen index
+ * rows, not forty. They are what the access history needs (DMP-RULES.md
+ * § 8: date, agent, action, outcome, subtype, entity, the patient); any
+ * other parameter of the type is unknown (400, or ignored when lenient),
+ * and the CapabilityStatement lists only these.
+ * @see https://hl7.org/fhir/R4/auditevent.html#search
+ */
+export const NARROW_INDEX: Readonly<Record<string, ReadonlySet<string>>> = {
+  AuditEvent: new Set(['_id', '_lastUpdated', 'date', 'agent', 'altid', 'action', 'outcome', 'subtype', 'entity', 'patient', 'type']),
+};
+
+/** Whether parameter `code` of `type` is indexed (every implemented one, but for the NARROW_INDEX types). */
+export function isIndexedFor(type: string, code: string): boolean {
+  return NARROW_INDEX[type]?.has(code) ?? true;
+}
+
 /** The parameter `code` of one resource type, or undefined when it has none. */
 export function paramOf(type: string, code: string): ParamInfo | undefined {
   const key = `${type}\u0000${code}`;
   let info = cache.get(key);
   if (info === undefined) {
-    const sp = NOT_R4.has(code) ? undefined : getSearchParameter(type, code);
+    const sp = NOT_R4.has(code) || !isIndexedFor(type, code) ? undefined : getSearchParameter(type, code);
     info = sp ? infoOf(type, sp) : null;
     cache.set(key, info);
   }
@@ -129,12 +148,12 @@ export function targetTypesOf(info: ParamInfo): readonly string[] {
  * indexed at write time), is not `special`, and is R4. The CapabilityStatement
  * lists exactly these (plus `_id` and `_lastUpdated`, answered from columns).
  */
-export function isImplemented(sp: SearchParameter): boolean {
+export function isImplemented(sp: SearchParameter, type?: string): boolean {
   const code = sp.code as string;
-  return !!sp.expression && sp.type !== 'special' && !NOT_R4.has(code) && !UNSUPPORTED_SPECIAL.has(code);
+  return !!sp.expression && sp.type !== 'special' && !NOT_R4.has(code) && !UNSUPPORTED_SPECIAL.has(code) && (type === undefined || isIndexedFor(type, code));
 }
 
 /** Codes of every search parameter of `type` (for `_include=Type:*`). */
 export function paramCodesOf(type: string): string[] {
-  return Object.keys(getSearchParameters(type) ?? {}).filter((c) => !NOT_R4.has(c));
+  return Object.keys(getSearchParameters(type) ?? {}).filter((c) => !NOT_R4.has(c) && isIndexedFor(type, c));
 }
