@@ -77,6 +77,9 @@ describe.each(STORES)('access history ($name)', (fixture) => {
     expect((await otherRep.get(`AuditEvent?patient=Patient/${pid}`)).status).toBe(403);
     expect((await otherRep.get(`AuditEvent?patient=Patient/${childA}`)).status).toBe(200);
     expect((await (await world.as('gp')).get(`?_type=AuditEvent`)).status).toBe(403);
+    expect((await (await world.as('admin')).get('AuditEvent/_history')).status).toBe(403);
+    // A parameter outside the access history's narrow index is unknown for AuditEvent.
+    expect((await patient.get(`AuditEvent?patient=Patient/${pid}&site=x`)).status).toBe(400);
   });
 
   test('AuditEvents cannot be created, changed or deleted through the API', async () => {
