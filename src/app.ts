@@ -113,7 +113,7 @@ export function createApp(deps: AppDeps): Express {
   }
   // One AuditEvent per interaction, exactly when access control is on (the bench baseline and the REST-core tests run without both).
   const listeners = [...(deps.auditListeners ?? []), ...(deps.notifier ? [notifierListener(deps.notifier)] : [])];
-  const recorder = deps.withoutAccessControl || deps.withoutAudit ? undefined : new AuditRecorder(new AuditTrail({ store: deps.store, indexer, now: Date.now }), listeners);
+  const recorder = deps.withoutAccessControl || deps.withoutAudit ? undefined : new AuditRecorder(new AuditTrail({ store: deps.store, now: Date.now }), listeners);
   const service = new FhirService({
     store: deps.store,
     validator,

@@ -24,3 +24,16 @@ export function verifyAuditRefusal(p: Principal, patientId: string): Reason | un
   if ((p.role === 'patient' || p.role === 'representative') && p.patient === patientId) return undefined;
   return Reason.historyPatientOnly;
 }
+
+/**
+ * Whose access history a caller reads: the DMP the caller acts for (a
+ * patient's own, a representative's child's). Naming another patient is a
+ * refusal; so is a caller acting for no patient. Returns the patient id or
+ * the refusal's reason.
+ */
+export function historyPatient(p: Principal, requested: string | undefined): { patient: string } | { refused: Reason } {
+  const refused = accessHistoryRefusal(p);
+  if (refused) return { refused };
+  if (!p.patient || (requested !== undefined && requested !== p.patient)) return { refused: Reason.notOwnRecord };
+  return { patient: p.patient };
+}

@@ -35,16 +35,42 @@ export function chainLinkOf(event: AuditEvent): { chain?: string; seq?: number; 
  * once it knows the head (see ResourceStore.appendChained).
  */
 export function sealAuditEvent(event: AuditEvent, chain: string, head: ChainHead | undefined): { json: string; hash: string } {
+  const seq = (head?.seq ?? 0) + 1;
   const link: Extension = {
     url: CHAIN_EXTENSION,
     extension: [
       { url: 'chain', valueString: chain },
-      { url: 'seq', valuePositiveInt: (head?.seq ?? 0) + 1 },
+      { url: 'seq', valuePositiveInt: seq },
       ...(head ? [{ url: 'previous', valueString: head.hash }] : []),
     ],
   };
-  const sealed: AuditEvent = { ...event, extension: [...(event.extension ?? []).filter((e) => e.url !== CHAIN_EXTENSION), link] };
+  const sealed: AuditEvent = {
+    ...event,
+    id: auditEventId(chain, seq),
+    extension: [...(event.extension ?? []).filter((e) => e.url !== CHAIN_EXTENSION), link],
+  };
   return { json: JSON.stringify(sealed), hash: linkHash(sealed) };
+}
+
+/**
+ * The logical id of the AuditEvent at `seq` in `chain`: a tag of the chain
+ * (the first 16 hex digits of its SHA-256, so a patient id of any length
+ * fits in the 64 characters of an id) and the position. An AuditEvent is
+ * found by its id without any index: its chain and position are in it.
+ * @see https://hl7.org/fhir/R4/datatypes.html#id
+ */
+export function auditEventId(chain: string, seq: number): string {
+  return `${chainTag(chain)}.${seq}`;
+}
+
+/** The chain position an AuditEvent id names, if `chain` is its chain. */
+export function seqInChain(id: string, chain: string): number | undefined {
+  const m = /^([0-9a-f]{16})\.([1-9]\d{0,9})$/.exec(id);
+  return m && m[1] === chainTag(chain) ? Number(m[2]) : undefined;
+}
+
+function chainTag(chain: string): string {
+  return crypto.createHash('sha256').update(chain).digest('hex').slice(0, 16);
 }
 
 /** Where a chain is broken, and why. */
@@ -64,12 +90,12 @@ export interface ChainBreak {
 export function firstBreak(chain: string, links: readonly ChainLink[], previous: ChainHead | undefined): ChainBreak | undefined {
   let prev = previous;
   for (const l of links) {
-    const reference = `${l.record.type}/${l.record.id}`;
+    const reference = `AuditEvent/${auditEventId(chain, l.seq)}`;
     const expectedSeq = (prev?.seq ?? 0) + 1;
     if (l.seq !== expectedSeq) return { seq: expectedSeq, reference, reason: 'out-of-order' };
     let event: AuditEvent;
     try {
-      event = JSON.parse(l.record.json ?? 'null') as AuditEvent;
+      event = JSON.parse(l.json) as AuditEvent;
     } catch {
       return { seq: l.seq, reference, reason: 'unreadable' };
     }

@@ -6,7 +6,7 @@ import { dmpAccess, REFUSED_ROLES, type DmpAccess } from '../access/dmp-access';
 import { accessFacets, accessIndexEntries, resourceClass, type AccessFacets } from '../access/facets';
 import { unknownPatient, type PatientFacts } from '../access/facts';
 import type { AccessMatrix } from '../access/matrix';
-import { accessHistoryRefusal, verifyAuditRefusal } from '../access/audit-history';
+import { accessHistoryRefusal, historyPatient, verifyAuditRefusal } from '../access/audit-history';
 import { decideRead, PATIENT_LOOKUP_ROLES } from '../access/read';
 import { noPatientData, ownDocumentsExcept, ownSubmissions, searchRestriction, type AccessGroups } from '../access/search-filter';
 import { decideRecordLife, decideWrite, type WriteRequest } from '../access/write';
@@ -106,6 +106,13 @@ export class AccessGuard {
   checkNamedTypes(ctx: RequestContext, named: readonly string[]): void {
     const refused = named.includes('AuditEvent') ? accessHistoryRefusal(principalOf(ctx)) : undefined;
     if (refused) throw forbidden(refused);
+  }
+
+  /** The patient whose access history the caller reads (403 for anyone else, or another patient). */
+  historyPatient(ctx: RequestContext, requested: string | undefined): string {
+    const r = historyPatient(principalOf(ctx), requested);
+    if ('refused' in r) throw forbidden(r.refused);
+    return r.patient;
   }
 
   /** Throws unless the caller may verify this DMP's audit chain (`$verify-audit`). */

@@ -1,6 +1,7 @@
 import type { Patient } from '@medplum/fhirtypes';
 import { AccessParam } from '../access/codes';
 import { loadDefinitions } from './definitions';
+import { patientChain } from '../audit/codes';
 import type { ResourceStore } from '../store/port';
 import { closedAt } from './record-life';
 import type { Condition, SearchPlan } from './search/plan';
@@ -64,6 +65,8 @@ export async function applyPurge(store: ResourceStore, candidates: readonly Purg
   for (const c of candidates) {
     // The Patient last: an interrupted purge can be run again and finds the DMP still closed.
     const ordered = [...c.resources.filter((r) => r.type !== 'Patient'), ...c.resources.filter((r) => r.type === 'Patient')];
+    // Its access history goes with the DMP (kept as long as the DMP is: DMP-RULES.md § 1, § 8).
+    await store.purgeChain(patientChain(c.patientId));
     for (const r of ordered) {
       await store.purge(r.type, r.id);
       n++;

@@ -8,6 +8,8 @@ import { AuditTrace } from '../audit/trace';
 import { patientChain } from '../audit/codes';
 import { chainReportParameters } from '../audit/report';
 import { verifyChain } from '../audit/verify';
+import { AuditHistory } from '../audit/history';
+import { parseHistoryQuery } from '../audit/history-query';
 import type { InteractionAuditor } from '../audit/recorder';
 import type { RequestContext } from './context';
 import { isStoredResourceType, loadDefinitions } from './definitions';
@@ -76,6 +78,8 @@ export class FhirService {
   private readonly writer: ResourceWriter;
   private readonly recordLife: RecordLife;
   private readonly conditional: ConditionalMatcher;
+  /** The access history, read from the patients' audit chains (present with the audit). */
+  private readonly auditHistory?: AuditHistory;
 
   private readonly now: () => number;
 
@@ -85,6 +89,7 @@ export class FhirService {
     this.writer = new ResourceWriter({ ...deps, now: deps.now ?? Date.now });
     this.recordLife = new RecordLife(this.writer, deps.now ?? Date.now);
     this.conditional = new ConditionalMatcher(this.search, deps.access);
+    this.auditHistory = deps.audit && deps.access ? new AuditHistory(deps.store) : undefined;
   }
 
   /**
@@ -140,6 +145,7 @@ export class FhirService {
   read(ctx: RequestContext, type: string, id: string): Promise<StoredResource> {
     return this.perform(ctx, Interaction.read, [type], async (trace) => {
       trace.level = 'instance';
+      if (type === 'AuditEvent' && this.auditHistory) return this.auditEvent(ctx, trace, id);
       const current = await this.visibleCurrent(ctx, type, id, trace);
       if (current.deleted) {
         throw errors.gone(`Resource ${type}/${id} has been deleted`);
@@ -152,6 +158,9 @@ export class FhirService {
   vread(ctx: RequestContext, type: string, id: string, versionId: string): Promise<StoredResource> {
     return this.perform(ctx, Interaction.vread, [type], async (trace) => {
       trace.level = 'instance';
+      // An AuditEvent has one version: it is never changed.
+      if (type === 'AuditEvent' && this.auditHistory && versionId === '1') return this.auditEvent(ctx, trace, id);
+      if (type === 'AuditEvent' && this.auditHistory) throw errors.notFound(`Version ${versionId} of ${type}/${id} is not known`);
       const unknown = `Version ${versionId} of ${type}/${id} is not known`;
       const v = /^[1-9]\d{0,9}$/.test(versionId) ? await this.deps.store.readVersion(type, id, Number(versionId)) : undefined;
       if (!v) {
@@ -296,6 +305,11 @@ export class FhirService {
     return this.perform(ctx, Interaction.history, scope.type ? [scope.type] : [], async (trace) => {
       trace.level = scope.id ? 'instance' : scope.type ? 'type' : 'system';
       const hp = parseHistoryParams(params, this.deps.limits, lenient);
+      if (scope.type === 'AuditEvent' && this.auditHistory) {
+        this.deps.access?.checkNamedTypes(ctx, ['AuditEvent']);
+        // An AuditEvent has one version and is never changed: its "history" is the access history itself.
+        throw errors.notSupported('AuditEvents have no version history: read the access history with GET AuditEvent?patient=Patient/{id}');
+      }
       let where;
       if (scope.type && scope.id) {
         await this.visibleCurrent(ctx, scope.type, scope.id, trace);
@@ -319,6 +333,7 @@ export class FhirService {
     return this.perform(ctx, Interaction.search, types, (trace) => {
       trace.query = searchQuery(opts.path, params);
       this.deps.access?.checkNamedTypes(ctx, types);
+      if (types.length === 1 && types[0] === 'AuditEvent' && this.auditHistory) return this.accessHistory(ctx, trace, params, opts.lenient);
       return this.searchBundle(ctx, trace, types, withDefaultSort(types, params), { ...opts, baseUrl: ctx.baseUrl });
     });
   }
@@ -478,6 +493,29 @@ export class FhirService {
       restriction,
       observe: this.deps.audit ? (page) => this.touchAll(trace, [...page.matches, ...page.included]) : undefined,
     });
+  }
+
+  /** `GET AuditEvent?...`: the caller's access history, from the chain of the DMP they act for. */
+  private async accessHistory(ctx: RequestContext, trace: AuditTrace, params: [string, string][], lenient: boolean): Promise<string> {
+    const q = parseHistoryQuery(params, { baseUrl: ctx.baseUrl, defaultCount: this.deps.limits.defaultCount, maxCount: this.deps.limits.maxCount, lenient });
+    const patient = (this.deps.access as AccessGuard).historyPatient(ctx, q.patient);
+    trace.patient(patient);
+    return (await (this.auditHistory as AuditHistory).search(patientChain(patient), q, ctx.baseUrl)).json;
+  }
+
+  /** `GET AuditEvent/{id}`: one entry of the caller's own access history; anyone else's is unknown (404). */
+  private async auditEvent(ctx: RequestContext, trace: AuditTrace, id: string): Promise<StoredResource> {
+    const unknown = `Resource AuditEvent/${id} is not known`;
+    let patient: string;
+    try {
+      patient = (this.deps.access as AccessGuard).historyPatient(ctx, undefined);
+    } catch {
+      throw errors.notFound(unknown);
+    }
+    trace.touchRef('AuditEvent', id, [patient]);
+    const found = await (this.auditHistory as AuditHistory).read(patientChain(patient), id);
+    if (!found) throw errors.notFound(unknown);
+    return { type: 'AuditEvent', id, versionId: 1, lastUpdated: found.event.meta?.lastUpdated ?? (found.event.recorded as string), json: found.json };
   }
 
   /** The write hooks of FhirService, which also tell the audit what the write touched (even when it is refused). */

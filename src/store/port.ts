@@ -58,47 +58,47 @@ export interface ResourceStore {
   purge(type: string, id: string): Promise<void>;
 
   /**
-   * Appends records to hash chains (the AuditEvents of one patient,
-   * DMP-RULES.md § 8 item 11). Each write is a new resource (version 1,
-   * searchable through its index entries like any other) linked as the next
-   * link of its chain: the store reads the chain's head and calls
-   * `seal(head)` at the moment it can make "advance the head" and "store the
-   * record" one atomic step, so that several processes writing to one
-   * database never fork or break a chain. Writes to different chains are
-   * independent: the returned promise resolves once every write is durable
-   * and rejects if any failed (the others still stand).
+   * Appends records to hash chains: the audit log (the AuditEvents of one
+   * patient form one chain, DMP-RULES.md § 8 item 11). A chain is an
+   * append-only log of its own, outside the versioned resources and their
+   * search index: one row (SQLite) or document (MongoDB) per record, so
+   * recording an access costs one insert. The store reads the chain's head
+   * and calls `seal(head)` at the moment it can make "advance the head" and
+   * "store the record" one atomic step, so that several processes writing
+   * to one database never fork or break a chain. Resolves once every write
+   * is durable; rejects if any failed (the others still stand).
    */
   appendChained(writes: readonly ChainedWrite[]): Promise<void>;
 
-  /** The links of one chain in order, from `afterSeq` (exclusive; 0 = from the start), at most `limit`. */
+  /** The links of one chain, oldest first, after `afterSeq` (exclusive; 0 = from the start), at most `limit`. */
   chainLinks(chain: string, afterSeq: number, limit: number): Promise<ChainLink[]>;
+
+  /** The links of one chain, newest first, before `beforeSeq` (exclusive; undefined = from the head), at most `limit`. */
+  chainLinksBefore(chain: string, beforeSeq: number | undefined, limit: number): Promise<ChainLink[]>;
 
   /** The current head of a chain (undefined when the chain has no link yet). */
   chainHead(chain: string): Promise<ChainHead | undefined>;
 
   /** Keys of every chain holding at least one link, in ascending order, after `after` (exclusive), at most `limit`. */
   listChains(after: string | undefined, limit: number): Promise<string[]>;
+
+  /** Removes a chain and all its links (the purge of a DMP closed more than 10 years ago, with its audit). */
+  purgeChain(chain: string): Promise<void>;
 }
 
 /**
  * One record to append to a hash chain (see {@link ResourceStore.appendChained}).
  * The record's JSON is only known once the chain's head is: it carries the
- * previous link's hash.
+ * previous link's hash and its own position.
  */
 export interface ChainedWrite {
   /** The chain, e.g. `Patient/123`, or `system` for records of no single patient. */
   chain: string;
-  type: string;
-  id: string;
-  /** ISO instant with milliseconds, UTC (`meta.lastUpdated`). */
-  lastUpdated: string;
-  /** Search index entries of the record. */
-  index: readonly IndexEntry[];
   /**
    * Builds the record given the chain's head (undefined: it is the first
-   * link, seq 1): the JSON to store (the full resource, meta included) and
-   * the hash the next link will carry. Pure and synchronous; the store may
-   * call it again after losing a race, and keeps the last result.
+   * link, seq 1): the JSON to store and the hash the next link will carry.
+   * Pure and synchronous; the store may call it again after losing a race,
+   * and keeps the last result.
    */
   seal(head: ChainHead | undefined): { json: string; hash: string };
 }
@@ -115,7 +115,8 @@ export interface ChainLink {
   seq: number;
   /** The hash `seal` returned when the link was written. */
   hash: string;
-  record: VersionRecord;
+  /** The record's JSON as stored now. */
+  json: string;
 }
 
 export type StoreKind = 'sqlite' | 'mongo';

@@ -3,6 +3,7 @@ import { Label, RPPS_SYSTEM } from '../../src/access/codes';
 import { patientChain } from '../../src/audit/codes';
 import { dmpDocument, dmpPatient, openDmpWorld, RPPS, type Client, type DmpWorld } from '../support/dmp-world';
 import { STORES } from '../support/stores';
+import { tamperMongoLink } from '../support/tamper';
 
 /**
  * The patient's access history (DMP-RULES.md § 8 items 11-12): who reads
@@ -112,24 +113,26 @@ describe.each(STORES)('access history ($name)', (fixture) => {
 
     const links = await world.store.chainLinks(patientChain(pid), 0, 1000);
     const target = links[2];
-    await tamper(world, target.record.id, (ev) => ({ ...ev, outcome: '8' }));
+    const targetId = (JSON.parse(target.json) as AuditEvent).id as string;
+    await tamper(world, patientChain(pid), target.seq, (ev) => ({ ...ev, outcome: '8' }));
     const after = (await patient.get(`Patient/${pid}/$verify-audit`)).body as Parameters;
     expect(param(after, 'result')?.valueBoolean).toBe(false);
     expect(param(after, 'brokenAt')?.valueInteger).toBe(target.seq);
     expect(param(after, 'reason')?.valueCode).toBe('altered');
-    expect(param(after, 'auditEvent')?.valueReference?.reference).toBe(`AuditEvent/${target.record.id}`);
+    expect(param(after, 'auditEvent')?.valueReference?.reference).toBe(`AuditEvent/${targetId}`);
+    // The patient reads the altered entry as it now is, by its id.
+    expect((await patient.get(`AuditEvent/${targetId}`)).body.outcome).toBe('8');
   });
 });
 
 /** Changes an AuditEvent's stored JSON directly in the database, as an intruder would (both adapters). */
-async function tamper(world: DmpWorld, id: string, change: (ev: AuditEvent) => AuditEvent): Promise<void> {
-  const store = world.store as unknown as { db: unknown; kind: string };
-  const current = await world.store.readCurrent('AuditEvent', id);
-  const changed = change(JSON.parse(current?.json as string) as AuditEvent);
+async function tamper(world: DmpWorld, chain: string, seq: number, change: (ev: AuditEvent) => AuditEvent): Promise<void> {
+  const [link] = await world.store.chainLinks(chain, seq - 1, 1);
+  const changed = change(JSON.parse(link.json) as AuditEvent);
   if (world.store.kind === 'sqlite') {
-    (store.db as { prepare(sql: string): { run(...a: unknown[]): unknown } }).prepare("UPDATE version SET json = ? WHERE type = 'AuditEvent' AND id = ?").run(JSON.stringify(changed), id);
+    const db = (world.store as unknown as { db: { prepare(sql: string): { run(...a: unknown[]): unknown } } }).db;
+    db.prepare('UPDATE chain_entry SET json = ? WHERE chain = ? AND seq = ?').run(JSON.stringify(changed), chain, seq);
     return;
   }
-  const { tamperMongoVersion } = await import('../support/tamper');
-  await tamperMongoVersion(world.store, 'AuditEvent', id, changed);
+  await tamperMongoLink(world.store, chain, seq, changed);
 }

@@ -89,7 +89,7 @@ describe.each(DATABASES)('audit durability under SIGKILL (%s)', (name, makeDatab
     try {
       const ids = new Set<string>();
       for (const l of await store.chainLinks(patientChain(pid), 0, 1_000_000)) {
-        const ev = JSON.parse(l.record.json as string) as AuditEvent;
+        const ev = JSON.parse(l.json) as AuditEvent;
         for (const e of ev.entity ?? []) if (e.what?.identifier?.value) ids.add(e.what.identifier.value);
       }
       return { ids, whole: !(await verifyChain(store, patientChain(pid))).broken };

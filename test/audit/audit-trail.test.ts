@@ -26,7 +26,7 @@ describe.each(STORES)('audit trail ($name)', (fixture) => {
       if (chains.length === 0) return found;
       for (const chain of chains) {
         for (const link of await world.store.chainLinks(chain, 0, 100000)) {
-          const ev = JSON.parse(link.record.json as string) as AuditEvent;
+          const ev = JSON.parse(link.json) as AuditEvent;
           if (ev.entity?.some((e) => e.what?.identifier?.value === rid)) found.push(ev);
         }
       }
@@ -146,7 +146,7 @@ describe.each(STORES)('audit trail ($name)', (fixture) => {
     expect(ev.outcome).toBe('4');
     expect(refs(ev)).toEqual([]);
     const systemLinks = await world.store.chainLinks(SYSTEM_CHAIN, 0, 100000);
-    expect(systemLinks.some((l) => (l.record.json as string).includes(rid))).toBe(true);
+    expect(systemLinks.some((l) => (l.json).includes(rid))).toBe(true);
   });
 
   test('an emergency access carries its purpose of use (TRE_R248)', async () => {

@@ -24,7 +24,7 @@ describe.each(sqlite)('audit failure ($name)', (fixture) => {
   afterAll(() => world.close());
 
   test('a read, a search and a refusal answer 503 with no data while the audit cannot be written, and work again after', async () => {
-    db().exec("CREATE TRIGGER audit_down BEFORE INSERT ON chain_link BEGIN SELECT RAISE(ABORT, 'audit storage failure'); END");
+    db().exec("CREATE TRIGGER audit_down BEFORE INSERT ON chain_entry BEGIN SELECT RAISE(ABORT, 'audit storage failure'); END");
     const gp = await world.as('gp');
     for (const res of [await gp.get(`DocumentReference/${doc}`), await gp.get(`DocumentReference?patient=${pid}`), await (await world.as('stranger')).get(`DocumentReference/${doc}`)]) {
       expect(res.status).toBe(503);

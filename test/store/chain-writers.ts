@@ -62,12 +62,10 @@ const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
   await new Promise((resolve) => process.stdin.once('data', resolve));
   const append = (i) => {
     const id = env.PREFIX + i;
-    const lastUpdated = new Date().toISOString();
     return store.appendChained([{
-      chain: env.CHAIN, type: 'AuditEvent', id, lastUpdated,
-      index: [{ kind: 'reference', param: 'patient', ref: env.CHAIN, type: 'Patient', id: env.CHAIN.split('/')[1], idSystem: null, idValue: null }],
+      chain: env.CHAIN,
       seal(head) {
-        const json = JSON.stringify({ resourceType: 'AuditEvent', id, meta: { versionId: '1', lastUpdated }, prev: head ?? null });
+        const json = JSON.stringify({ resourceType: 'AuditEvent', id, prev: head ?? null });
         return { json, hash: sha((head ? head.hash : '') + '\\n' + json) };
       },
     }]);

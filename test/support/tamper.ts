@@ -2,12 +2,11 @@ import type { Db } from 'mongodb';
 import type { ResourceStore } from '../../src/store/port';
 
 /**
- * Rewrites a stored version's resource directly in MongoDB, behind the
- * server's back (the intruder of the tamper-evidence tests): both the
- * version document and the current-version document.
+ * Rewrites an audit chain link's record directly in MongoDB, behind the
+ * server's back (the intruder of the tamper-evidence tests).
  */
-export async function tamperMongoVersion(store: ResourceStore, type: string, id: string, resource: unknown): Promise<void> {
+export async function tamperMongoLink(store: ResourceStore, chain: string, seq: number, record: unknown): Promise<void> {
   const db = (store as unknown as { db: Db }).db;
-  await db.collection('versions').updateMany({ type, id }, { $set: { res: resource } });
-  await db.collection('resources').updateOne({ _id: `${type}/${id}` } as never, { $set: { res: resource } });
+  const res = await db.collection('chain_links').updateOne({ chain, seq }, { $set: { res: record } });
+  if (res.matchedCount !== 1) throw new Error(`no link ${chain}#${seq}`);
 }

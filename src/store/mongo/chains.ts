@@ -1,25 +1,20 @@
-import type { Collection } from 'mongodb';
-import { StoreUnavailable, VersionConflict, type ChainedWrite, type ChainHead, type ChainLink } from '../port';
-import { RECORD_PROJECTION, toRecord, toVersionDoc, versionKey, type VersionDoc } from './documents';
+import type { Collection, Document } from 'mongodb';
+import { StoreUnavailable, type ChainedWrite, type ChainHead, type ChainLink } from '../port';
 import { PerKeyQueue } from './per-key-queue';
-import { isTransient } from './transient';
-import { isDuplicateKey, type VersionLog } from './versions';
+import { isDuplicateKey } from './versions';
 
-/** One link, `_id` = {@link linkKey}(chain, seq): its insert is the commit point. */
+/**
+ * One link with its record, `_id` = {@link linkKey}(chain, seq): its insert
+ * is the commit point of an append. The record is kept as a document (so
+ * operators can query the audit log) and returned as JSON.
+ */
 export interface ChainLinkDoc {
   _id: string;
   chain: string;
   seq: number;
   /** The hash `seal` returned. */
   hash: string;
-  /** `_id` of the record's version document (`Type/id/1`). */
-  version: string;
-  /**
-   * Present until the record is materialized (between the commit point and
-   * the writes that follow it): the full version document, so that anyone
-   * can finish them.
-   */
-  pending?: { at: number; version: VersionDoc };
+  res: Document;
 }
 
 /**
@@ -37,53 +32,40 @@ export const linkKey = (chain: string, seq: number): string => `${chain}#${seq}`
 
 /** Lost races with other processes before an append gives up (503: the caller may retry). */
 const MAX_ATTEMPTS = 20;
-/** Quick retries of the materialization of a committed link before leaving it to the next reader. */
-const MATERIALIZE_ATTEMPTS = 3;
 /** Links probed per round trip when looking for a head past the hint. */
 const PROBE = 8;
 
 /**
- * The hash chains of the MongoDB adapter, without multi-document
- * transactions (FerretDB has none, nor a standalone mongod), in the spirit of
- * versions.ts:
+ * The hash chains of the MongoDB adapter: an append-only log, one document
+ * per record, without multi-document transactions (FerretDB has none, nor a
+ * standalone mongod). The commit point is the insert of link n+1, `_id` =
+ * `chain#n+1`, sealed over link n (the head just read) and carrying the
+ * record: the unique `_id` (and unique (chain, seq)) makes exactly one link
+ * per seq. Of concurrent appenders over one head, one insert succeeds and
+ * the others get a duplicate key, read the new head, seal again and retry.
+ * A link n+1 is only ever sealed over an existing link n: no gap, no fork,
+ * and nothing to roll forward after a crash (the insert is the whole write).
  *
- * 1. Commit point: the insert of link n+1, `_id` = `chain#n+1`, sealed over
- *    link n (the head just read), carrying the full record as `pending`. The
- *    unique `_id` (and unique (chain, seq)) makes exactly one link per seq:
- *    of concurrent appenders over one head, one insert succeeds and the
- *    others get a duplicate key, read the new head, seal again and retry. A
- *    link n+1 can only be sealed over an existing link n: no gap.
- * 2. Materialize, idempotently: the version document (rolled forward into
- *    `resources` as any version is), the chain's directory document.
- * 3. Clear `pending`.
- *
- * Whoever reads a pending link materializes it first: the next append (it
- * reads the head), chainHead, chainLinks, and the start-up sweep
- * ({@link ChainLog.recover}). So a committed link is never lost, and a crash
- * between the steps is rolled forward.
- *
- * The commit point is an insert, not a conditional update of a head
- * document, because FerretDB 1.24 does not apply `updateOne({_id, seq: n})`
- * atomically: two concurrent updates with the same filter can both match
- * (measured: 249 "successful" compare-and-sets for 108 increments), which
- * would fork a chain. Unique-index inserts are atomic there as on MongoDB.
- * Within one process, appends to one chain run one at a time.
+ * It is an insert, not a conditional update of a head document, because
+ * FerretDB 1.24 does not apply `updateOne({_id, seq: n})` atomically: two
+ * concurrent updates with the same filter can both match (measured: 249
+ * "successful" compare-and-sets for 108 increments), which would fork a
+ * chain. Unique-index inserts are atomic there as on MongoDB. Within one
+ * process, appends to one chain run one at a time.
  * @see https://hl7.org/fhir/R4/auditevent.html
  */
 export class ChainLog {
   private readonly queue = new PerKeyQueue();
   /**
-   * Heads this process committed and materialized: the next append to the
-   * chain seals over them without reading (if another process appended
-   * meanwhile, the insert is a duplicate and the head is read).
+   * Heads this process committed: the next append to the chain seals over
+   * them without reading (if another process appended meanwhile, the insert
+   * is a duplicate and the head is read).
    */
   private readonly known = new Map<string, ChainHead>();
 
   constructor(
     private readonly chains: Collection<ChainDoc>,
     private readonly links: Collection<ChainLinkDoc>,
-    private readonly versions: Collection<VersionDoc>,
-    private readonly log: VersionLog,
   ) {}
 
   /** @see ResourceStore.appendChained (one write) */
@@ -92,40 +74,16 @@ export class ChainLog {
   }
 
   private async appendOne(w: ChainedWrite): Promise<void> {
-    const key = versionKey(w.type, w.id, 1);
-    const [taken, first] = await Promise.all([
-      this.versions.findOne({ _id: { $eq: key } }, { projection: { _id: 1 } }),
-      this.known.has(w.chain) ? this.known.get(w.chain) : this.head(w.chain),
-    ]);
-    if (taken) {
-      // A chained write is a new resource: an id in use would link someone else's record.
-      throw new VersionConflict(w.type, w.id, (await this.log.newest(w.type, w.id))?.v ?? 1);
-    }
-    let head = first;
+    let head = this.known.has(w.chain) ? this.known.get(w.chain) : await this.head(w.chain);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const sealed = w.seal(head);
       const seq = (head?.seq ?? 0) + 1;
-      const version = toVersionDoc({
-        type: w.type,
-        id: w.id,
-        versionId: 1,
-        expectedVersion: 0,
-        lastUpdated: w.lastUpdated,
-        method: 'POST',
-        deleted: false,
-        json: sealed.json,
-        index: w.index,
-      });
-      const link: ChainLinkDoc = {
-        _id: linkKey(w.chain, seq),
-        chain: w.chain,
-        seq,
-        hash: sealed.hash,
-        version: key,
-        pending: { at: Date.now(), version },
-      };
+      if (seq === 1) {
+        // Listed before its first link exists, so that a committed link is never missing from listChains.
+        await this.hint(w.chain, 0);
+      }
       try {
-        await this.links.insertOne(link);
+        await this.links.insertOne({ _id: linkKey(w.chain, seq), chain: w.chain, seq, hash: sealed.hash, res: JSON.parse(sealed.json) as Document });
       } catch (err) {
         if (!isDuplicateKey(err)) {
           throw err;
@@ -136,40 +94,12 @@ export class ChainLog {
         head = await this.head(w.chain, head?.seq ?? 0);
         continue;
       }
-      await this.settle(link);
+      this.known.set(w.chain, { seq, hash: sealed.hash });
+      // The hint only shortens later head look-ups: a failure here must not fail a committed append.
+      if (seq % 16 === 0) await this.hint(w.chain, seq).catch(() => undefined);
       return;
     }
     throw new StoreUnavailable('hash chain contended by other writers');
-  }
-
-  /**
-   * After the commit point: the write is durable and must not be reported
-   * failed. A few quick retries; if the database still refuses, the link
-   * stays pending and the next reader or appender (or start-up) finishes it.
-   */
-  private async settle(link: ChainLinkDoc): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.materialize(link);
-        this.known.set(link.chain, { seq: link.seq, hash: link.hash });
-        return;
-      } catch (err) {
-        if (!isTransient(err) || attempt + 1 >= MATERIALIZE_ATTEMPTS) {
-          return;
-        }
-        await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
-      }
-    }
-  }
-
-  /** Steps 2 and 3, idempotent: safe to run twice, concurrently, or after a crash anywhere in them. */
-  private async materialize(link: ChainLinkDoc): Promise<void> {
-    if (!link.pending) {
-      return;
-    }
-    // Independent of each other; both before the marker goes, so that a crash redoes them.
-    await Promise.all([this.log.materialize(link.pending.version), this.hint(link.chain, link.seq)]);
-    await this.links.updateOne({ _id: { $eq: link._id } }, { $unset: { pending: '' } });
   }
 
   /** The chain is listed, with a head hint of at least `seq` (a stale hint only costs a probe). */
@@ -187,24 +117,19 @@ export class ChainLog {
 
   /**
    * The head of a chain: the last link, found by point look-ups from the
-   * hint (or from `from`, a seq known to exist), after materializing it if
-   * it is still pending. @see ResourceStore.chainHead
+   * hint (or from `from`, a seq known to exist). @see ResourceStore.chainHead
    */
   async head(chain: string, from?: number): Promise<ChainHead | undefined> {
     let last: ChainLinkDoc | undefined;
     const hinted = from ?? (await this.chains.findOne({ _id: { $eq: chain } }))?.seq ?? 0;
     if (hinted > 0) {
-      last = (await this.links.findOne({ _id: { $eq: linkKey(chain, hinted) } })) ?? undefined;
+      last = (await this.links.findOne({ _id: { $eq: linkKey(chain, hinted) } }, { projection: { res: 0 } })) ?? undefined;
     }
     for (let seq = last?.seq ?? 0; ; ) {
       const ids = Array.from({ length: PROBE }, (_, i) => linkKey(chain, seq + 1 + i));
-      const found = new Map((await this.links.find({ _id: { $in: ids } }).toArray()).map((d) => [d.seq, d]));
+      const found = new Map((await this.links.find({ _id: { $in: ids } }, { projection: { res: 0 } }).toArray()).map((d) => [d.seq, d]));
       let n = 0;
       while (found.has(seq + 1)) {
-        if (last?.pending) {
-          // The protocol leaves only a head pending; finish any other one passed over all the same.
-          await this.materialize(last);
-        }
         last = found.get(++seq);
         n++;
       }
@@ -212,43 +137,22 @@ export class ChainLog {
         break;
       }
     }
-    if (!last) {
-      return undefined;
-    }
-    await this.materialize(last);
-    return { seq: last.seq, hash: last.hash };
+    return last ? { seq: last.seq, hash: last.hash } : undefined;
   }
 
-  /**
-   * Links in seq order with their records as stored now in `versions` (a
-   * record changed in the database is returned changed; a purged one leaves
-   * its link out). @see ResourceStore.chainLinks
-   */
+  /** Links oldest first, with their records as stored now. @see ResourceStore.chainLinks */
   async chainLinks(chain: string, afterSeq: number, limit: number): Promise<ChainLink[]> {
-    if (limit <= 0) {
-      return [];
-    }
-    const links = await this.links
-      .find({ chain: { $eq: chain }, seq: { $gt: afterSeq } })
-      .sort({ seq: 1 })
-      .limit(limit)
-      .toArray();
-    for (const l of links) {
-      await this.materialize(l);
-    }
-    if (links.length === 0) {
-      return [];
-    }
-    const docs = await this.versions.find({ _id: { $in: links.map((l) => l.version) } }, { projection: RECORD_PROJECTION }).toArray();
-    const byId = new Map(docs.map((d) => [d._id, d]));
-    const out: ChainLink[] = [];
-    for (const l of links) {
-      const doc = byId.get(l.version);
-      if (doc) {
-        out.push({ seq: l.seq, hash: l.hash, record: toRecord(doc) });
-      }
-    }
-    return out;
+    if (limit <= 0) return [];
+    const docs = await this.links.find({ chain: { $eq: chain }, seq: { $gt: afterSeq } }).sort({ seq: 1 }).limit(limit).toArray();
+    return docs.map(toLink);
+  }
+
+  /** Links newest first. @see ResourceStore.chainLinksBefore */
+  async chainLinksBefore(chain: string, beforeSeq: number | undefined, limit: number): Promise<ChainLink[]> {
+    if (limit <= 0) return [];
+    const filter = beforeSeq === undefined ? { chain: { $eq: chain } } : { chain: { $eq: chain }, seq: { $lt: beforeSeq } };
+    const docs = await this.links.find(filter).sort({ seq: -1 }).limit(limit).toArray();
+    return docs.map(toLink);
   }
 
   /** @see ResourceStore.listChains */
@@ -261,14 +165,14 @@ export class ChainLog {
     return docs.map((d) => d._id);
   }
 
-  /** Materializes every link a crash left pending (start-up). Idempotent, safe beside live appenders. */
-  async recover(): Promise<number> {
-    let n = 0;
-    const cursor = this.links.find({ 'pending.at': { $exists: true } }).sort({ 'pending.at': 1 });
-    for await (const doc of cursor) {
-      await this.materialize(doc);
-      n++;
-    }
-    return n;
+  /** @see ResourceStore.purgeChain */
+  async drop(chain: string): Promise<void> {
+    await this.links.deleteMany({ chain: { $eq: chain } });
+    await this.chains.deleteOne({ _id: { $eq: chain } });
+    this.known.delete(chain);
   }
+}
+
+function toLink(d: ChainLinkDoc): ChainLink {
+  return { seq: d.seq, hash: d.hash, json: JSON.stringify(d.res) };
 }

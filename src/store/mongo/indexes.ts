@@ -48,8 +48,6 @@ export const RESOURCE_INDEXES: IndexDescription[] = [
 export const CHAIN_LINK_INDEXES: IndexDescription[] = [
   // One link per (chain, seq) (the `_id` chain#seq says it too), read in seq order.
   { key: { chain: 1, seq: 1 }, name: 'chain_seq', unique: true },
-  // Only links not yet materialized have the field: the start-up sweep reads them.
-  { key: { 'pending.at': 1 }, name: 'pending', sparse: true },
 ];
 
 /** Creates the indexes the collections are missing (collections are created with their first index). */

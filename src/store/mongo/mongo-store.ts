@@ -103,10 +103,9 @@ export class MongoStore implements ResourceStore {
     const resources = db.collection<CurrentDoc>(RESOURCES, wc);
     this.log = new VersionLog(versions, resources, db.collection<UniqueKeyDoc>(UNIQUE_KEYS, wc), db.collection<CounterDoc>(COUNTERS, wc));
     this.runner = new QueryRunner(resources, this.caps.nativeElemMatch);
-    this.chains = new ChainLog(db.collection<ChainDoc>(CHAINS, wc), db.collection<ChainLinkDoc>(CHAIN_LINKS, wc), versions, this.log);
-    // Before serving anything, so that searches see every committed version and chain link.
+    this.chains = new ChainLog(db.collection<ChainDoc>(CHAINS, wc), db.collection<ChainLinkDoc>(CHAIN_LINKS, wc));
+    // Before serving anything, so that searches see every committed version.
     await this.log.recover();
-    await this.chains.recover();
     this.client = client;
     this.db = db;
   }
@@ -239,8 +238,16 @@ export class MongoStore implements ResourceStore {
     return guarded(() => this.ready().chains.chainLinks(chain, afterSeq, limit));
   }
 
+  chainLinksBefore(chain: string, beforeSeq: number | undefined, limit: number): Promise<ChainLink[]> {
+    return guarded(() => this.ready().chains.chainLinksBefore(chain, beforeSeq, limit));
+  }
+
   chainHead(chain: string): Promise<ChainHead | undefined> {
     return guarded(() => this.ready().chains.head(chain));
+  }
+
+  purgeChain(chain: string): Promise<void> {
+    return guarded(() => this.ready().chains.drop(chain));
   }
 
   listChains(after: string | undefined, limit: number): Promise<string[]> {

@@ -113,30 +113,6 @@ export class VersionLog {
   }
 
   /**
-   * Stores a version whose commit point was elsewhere (the record of a hash
-   * chain link, committed by the link's insert: see chains.ts), idempotently: inserted
-   * unless already there, then rolled forward like any version. A
-   * concurrent materializer of the same version is harmless. Throws what the
-   * database throws (the caller retries or leaves it to recovery).
-   */
-  async materialize(doc: VersionDoc): Promise<void> {
-    try {
-      await this.versions.insertOne(doc);
-    } catch (err) {
-      if (!isDuplicateKey(err)) {
-        throw err;
-      }
-      // Already inserted (by an earlier attempt or another process): finish its roll-forward if it is still pending.
-      const stored = await this.versions.findOne({ _id: { $eq: doc._id } });
-      if (stored?.pending) {
-        await this.rollForward(stored, true);
-      }
-      return;
-    }
-    await this.rollForward(doc);
-  }
-
-  /**
    * The newest version of a resource (the current one, possibly a
    * tombstone), after rolling the current document forward to it if a
    * writer left it pending.

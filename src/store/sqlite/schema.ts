@@ -78,17 +78,17 @@ CREATE TABLE IF NOT EXISTS unique_key (key TEXT PRIMARY KEY, rid INTEGER NOT NUL
 CREATE INDEX IF NOT EXISTS unique_key_rid ON unique_key(rid);
 
 -- Hash chains (ResourceStore.appendChained, chains.ts): the newest link of
--- each chain, and every link naming its record (version 1 of type/id; by
--- key, not vrow: a purged record's vrow may be reused by a later version).
+-- each chain, and every link with its record (the audit log: one row per
+-- AuditEvent, outside the resource tables and their index).
 CREATE TABLE IF NOT EXISTS chain_head (chain TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS chain_link (
+CREATE TABLE IF NOT EXISTS chain_entry (
+  erow INTEGER PRIMARY KEY,
   chain TEXT NOT NULL,
   seq INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  id TEXT NOT NULL,
   hash TEXT NOT NULL,
-  PRIMARY KEY (chain, seq)
-) WITHOUT ROWID;
+  json TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS chain_entry_seq ON chain_entry(chain, seq);
 
 CREATE TABLE IF NOT EXISTS resource (
   rid INTEGER PRIMARY KEY,

@@ -221,7 +221,7 @@ export class SqliteStore implements ResourceStore {
     try {
       this.db.transaction(() => {
         for (const p of batch) {
-          const conflict = p.chained ? this.chains.append(p.chained, (v) => this.apply(v)) : this.apply(p.write);
+          const conflict = p.chained ? this.chains.append(p.chained) : this.apply(p.write);
           if (conflict) {
             conflicts.set(p, conflict);
           }
@@ -340,9 +340,9 @@ export class SqliteStore implements ResourceStore {
   }
 
   /**
-   * Queues each write in the group commit (see the class comment): sealed,
-   * applied and linked inside the batch's transaction, acknowledged after
-   * the WAL sync. Waits for every write, then rejects with the first failure.
+   * Queues each write in the group commit (see the class comment): sealed
+   * and stored inside the batch's transaction, acknowledged after the WAL
+   * sync. Waits for every write, then rejects with the first failure.
    */
   async appendChained(writes: readonly ChainedWrite[]): Promise<void> {
     const done = writes.map((chained) => new Promise<void>((resolve, reject) => this.enqueue({ chained, resolve, reject })));
@@ -356,8 +356,17 @@ export class SqliteStore implements ResourceStore {
     return this.chains.links(chain, afterSeq, limit);
   }
 
+  async chainLinksBefore(chain: string, beforeSeq: number | undefined, limit: number): Promise<ChainLink[]> {
+    return this.chains.linksBefore(chain, beforeSeq, limit);
+  }
+
   async chainHead(chain: string): Promise<ChainHead | undefined> {
     return this.chains.head(chain);
+  }
+
+  async purgeChain(chain: string): Promise<void> {
+    this.flush();
+    this.db.transaction(() => this.chains.drop(chain))();
   }
 
   async listChains(after: string | undefined, limit: number): Promise<string[]> {
