@@ -145,6 +145,26 @@ function collectPatientRefs(value: unknown, out: Set<string>, depth: number): vo
   }
 }
 
+const REFERENCE_IN_JSON = /"reference":"((?:[^"\\]|\\.)*)"/g;
+
+/**
+ * The patients of a stored resource read from its JSON text, without
+ * parsing it: the same set as {@link accessFacets}' `patients` (every
+ * `reference` naming `Patient/id`, anywhere; a Patient is its own), for the
+ * audit of searches and histories, which name the DMPs of every resource
+ * they return. Empty for directory and conformance resources.
+ */
+export function patientsInJson(type: string, id: string, json: string): string[] {
+  if (resourceClass(type) !== 'patient-data') return [];
+  const out = new Set<string>();
+  if (type === 'Patient') out.add(id);
+  for (const m of json.matchAll(REFERENCE_IN_JSON)) {
+    const p = PATIENT_REF.exec(m[1]);
+    if (p) out.add(p[1]);
+  }
+  return out.size > 0 ? [...out] : [NO_PATIENT];
+}
+
 /** The labels as sorted letters (`-` for none), the `system` of `dmp-pdl` entries. */
 export function labelFlags(labels: ReadonlySet<string>): string {
   const letters = [...labels].map((l) => LABEL_LETTER[l]).filter(Boolean).sort().join('');

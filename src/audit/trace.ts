@@ -69,12 +69,12 @@ export class AuditTrace {
     this.resources.push(touched);
   }
 
-  /** A resource known only by reference (e.g. a delete's target that no longer exists). */
-  touchRef(type: string, id: string, patients: readonly string[] = []): void {
+  /** A resource known by reference and its patients only (a delete's target, a search result that is not a document). */
+  touchRef(type: string, id: string, patients: readonly string[] = [], versionId?: number): void {
     const key = `${type}/${id}`;
     for (const p of patients) this.patient(p);
     if (this.seen.has(key)) return;
-    const touched: TouchedResource = { type, id, patients: patients.filter((p) => p !== NO_PATIENT) };
+    const touched: TouchedResource = { type, id, versionId, patients: patients.filter((p) => p !== NO_PATIENT) };
     this.seen.set(key, touched);
     this.resources.push(touched);
   }

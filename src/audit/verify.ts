@@ -20,11 +20,12 @@ const PAGE = 500;
  * @see https://hl7.org/fhir/R4/auditevent.html
  */
 export async function verifyChain(store: ResourceStore, chain: string): Promise<ChainReport> {
+  // The walk stops at the head read first: links appended while it runs are left to the next verification.
   const head = await store.chainHead(chain);
   let prev: ChainHead | undefined;
   let links = 0;
   for (;;) {
-    const page = await store.chainLinks(chain, prev?.seq ?? 0, PAGE);
+    const page = (await store.chainLinks(chain, prev?.seq ?? 0, PAGE)).filter((l) => head !== undefined && l.seq <= head.seq);
     const broken = firstBreak(chain, page, prev);
     if (broken) return { chain, links: links + page.findIndex((l) => l.seq >= broken.seq), broken };
     if (page.length === 0) break;

@@ -3,6 +3,7 @@ import type { Operation } from 'rfc6902';
 import { StoreUnavailable, UniqueConflict, type ResourceStore, type VersionRecord } from '../store/port';
 import { Reason } from '../access/decision';
 import { REFUSED_ROLES } from '../access/dmp-access';
+import { patientsInJson } from '../access/facets';
 import { enforceRead, type AccessGuard } from './access-guard';
 import { AuditTrace } from '../audit/trace';
 import { patientChain } from '../audit/codes';
@@ -551,10 +552,13 @@ export class FhirService {
     for (const v of versions) {
       if (v.json === null) {
         trace.touchRef(v.type, v.id);
-        continue;
+      } else if (v.type === 'DocumentReference') {
+        // A document is named by its title, unless hidden from the patient: its labels are needed.
+        const r = JSON.parse(v.json) as Resource;
+        trace.touch(r, access.facetsOf(r), v.versionId);
+      } else {
+        trace.touchRef(v.type, v.id, patientsInJson(v.type, v.id, v.json), v.versionId);
       }
-      const r = JSON.parse(v.json) as Resource;
-      trace.touch(r, access.facetsOf(r), v.versionId);
     }
   }
 
