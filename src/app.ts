@@ -10,7 +10,7 @@ import { AccessFacts } from './fhir/access-facts';
 import { AccessGuard } from './fhir/access-guard';
 import { insUniqueKeys } from './fhir/unique-keys';
 import { FhirService } from './fhir/service';
-import { createIndexer } from './fhir/search/extract';
+import { dmpIndexer } from './fhir/dmp-indexer';
 import { createValidator } from './fhir/validation';
 import type { Authenticator } from './auth/authenticator';
 import { authenticate } from './http/auth';
@@ -104,9 +104,8 @@ export function createApp(deps: AppDeps): Express {
   const validator = conformance.writeValidator;
   const matrix = deps.accessMatrix ?? loadAccessMatrix();
   const access = new AccessGuard(new AccessFacts(deps.store), matrix, deps.accessListLimit);
-  const baseIndexer = createIndexer({ baseUrl: config.baseUrl });
   // Every version carries the access entries, so that any later search can filter inside its query.
-  const indexer = { extract: (r: Resource) => [...baseIndexer.extract(r), ...access.indexEntries(r)] };
+  const indexer = dmpIndexer(config.baseUrl, matrix);
   // Compile the index extraction of the DMP's everyday types now, not on the first request that writes one.
   for (const resourceType of PREWARMED_TYPES) {
     indexer.extract({ resourceType } as Resource);

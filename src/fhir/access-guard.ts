@@ -3,7 +3,7 @@ import { AccessParam, RPPS_SYSTEM } from '../access/codes';
 import type { Principal } from '../auth/principal';
 import { Reason, type Decision } from '../access/decision';
 import { dmpAccess, REFUSED_ROLES, type DmpAccess } from '../access/dmp-access';
-import { accessFacets, accessIndexEntries, resourceClass, type AccessFacets } from '../access/facets';
+import { accessFacets, resourceClass, type AccessFacets } from '../access/facets';
 import { unknownPatient, type PatientFacts } from '../access/facts';
 import type { AccessMatrix } from '../access/matrix';
 import { accessHistoryRefusal, historyPatient, verifyAuditRefusal } from '../access/audit-history';
@@ -14,7 +14,6 @@ import type { VersionRecord } from '../store/port';
 import type { AccessFacts } from './access-facts';
 import type { RequestContext } from './context';
 import { errors } from './outcomes';
-import type { IndexEntry } from './search/index-entry';
 import type { Condition } from './search/plan';
 import type { Restriction } from './search/restrict';
 import { scopedPatients } from './search-scope';
@@ -36,11 +35,6 @@ export class AccessGuard {
   /** What the rules look at in a resource. */
   facetsOf(resource: Resource): AccessFacets {
     return accessFacets(resource, this.matrix);
-  }
-
-  /** The synthetic index entries of a resource (written with every version). */
-  indexEntries(resource: Resource): IndexEntry[] {
-    return accessIndexEntries(this.facetsOf(resource));
   }
 
   /** The directory name of the calling professional, for the audit (cached until a fact changes). */

@@ -1,9 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import type { Logger } from 'pino';
-import { accessFacets, accessIndexEntries } from '../../access/facets';
-import type { AccessMatrix } from '../../access/matrix';
 import type { Config } from '../../config';
-import { createIndexer } from '../../fhir/search/extract';
 import type { IndexEntry } from '../../fhir/search/index-entry';
 import type { ResourceStore } from '../../store/port';
 import { Notifier, type NotifierOptions } from './notifier';
@@ -31,14 +28,4 @@ export function createNotifier(
   });
 }
 
-/**
- * The indexer createApp builds (search parameters plus the access entries of
- * src/access/facets.ts), for the server writes that bypass FhirService: the
- * Communications must be indexed exactly as if written through it, or the
- * patient's searches would miss them (and the access filter could not
- * place them in the DMP).
- */
-export function dmpIndexer(baseUrl: string, matrix: AccessMatrix): { extract(r: Resource): IndexEntry[] } {
-  const base = createIndexer({ baseUrl });
-  return { extract: (r) => [...base.extract(r), ...accessIndexEntries(accessFacets(r, matrix))] };
-}
+export { dmpIndexer } from '../../fhir/dmp-indexer';
