@@ -4,21 +4,13 @@ import type { ChainHead, ChainLink } from '../store/port';
 import { CHAIN_EXTENSION } from './codes';
 
 /**
- * JSON with object keys sorted at every level: the same resource gives the
- * same text whatever order a store returns its keys in (MongoDB rebuilds
- * documents), so a hash over it survives the round trip.
+ * SHA-256 (hex) of a record's JSON exactly as stored: the value the next
+ * link carries. Both stores keep the text byte for byte (SQLite a TEXT
+ * column, MongoDB a string field), so no canonical form is needed: any
+ * change to the stored text, even one that means the same, breaks the link.
  */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const obj = value as Record<string, unknown>;
-  const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
-  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`).join(',')}}`;
-}
-
-/** SHA-256 (hex) of a record's canonical JSON: the value the next link carries. */
-export function linkHash(event: unknown): string {
-  return crypto.createHash('sha256').update(canonicalJson(event)).digest('hex');
+export function linkHash(json: string): string {
+  return crypto.createHash('sha256').update(json).digest('hex');
 }
 
 /** The chain link an AuditEvent carries (CHAIN_EXTENSION), if any. */
@@ -49,7 +41,8 @@ export function sealAuditEvent(event: AuditEvent, chain: string, head: ChainHead
     id: auditEventId(chain, seq),
     extension: [...(event.extension ?? []).filter((e) => e.url !== CHAIN_EXTENSION), link],
   };
-  return { json: JSON.stringify(sealed), hash: linkHash(sealed) };
+  const json = JSON.stringify(sealed);
+  return { json, hash: linkHash(json) };
 }
 
 /**
@@ -101,7 +94,7 @@ export function firstBreak(chain: string, links: readonly ChainLink[], previous:
     }
     if (!event || event.resourceType !== 'AuditEvent') return { seq: l.seq, reference, reason: 'unreadable' };
     const link = chainLinkOf(event);
-    if (linkHash(event) !== l.hash) return { seq: l.seq, reference, reason: 'altered' };
+    if (linkHash(l.json) !== l.hash) return { seq: l.seq, reference, reason: 'altered' };
     if (!link || link.chain !== chain || link.seq !== l.seq || link.previous !== prev?.hash) return { seq: l.seq, reference, reason: 'unlinked' };
     prev = { seq: l.seq, hash: l.hash };
   }

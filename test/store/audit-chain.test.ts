@@ -122,7 +122,7 @@ describe.each(STORES)('hash-chained appends ($name)', (fixture) => {
       await client.connect();
       try {
         const db = client.db((store as MongoStore).options.dbName);
-        const r = await db.collection<{ _id: string }>('chain_links').updateOne({ _id: 'Patient/t#2' }, { $set: { 'res.outcome': '8' } });
+        const r = await db.collection<{ _id: string }>('chain_links').updateOne({ _id: 'Patient/t#2' }, { $set: { json: altered } });
         expect(r.modifiedCount).toBe(1);
       } finally {
         await client.close();

@@ -1,12 +1,12 @@
-import type { Collection, Document } from 'mongodb';
+import type { Collection } from 'mongodb';
 import { StoreUnavailable, type ChainedWrite, type ChainHead, type ChainLink } from '../port';
 import { PerKeyQueue } from './per-key-queue';
 import { isDuplicateKey } from './versions';
 
 /**
  * One link with its record, `_id` = {@link linkKey}(chain, seq): its insert
- * is the commit point of an append. The record is kept as a document (so
- * operators can query the audit log) and returned as JSON.
+ * is the commit point of an append. The record is kept as the exact JSON
+ * text sealed (its hash is over that text, see audit/chain.ts).
  */
 export interface ChainLinkDoc {
   _id: string;
@@ -14,7 +14,7 @@ export interface ChainLinkDoc {
   seq: number;
   /** The hash `seal` returned. */
   hash: string;
-  res: Document;
+  json: string;
 }
 
 /**
@@ -83,7 +83,7 @@ export class ChainLog {
         await this.hint(w.chain, 0);
       }
       try {
-        await this.links.insertOne({ _id: linkKey(w.chain, seq), chain: w.chain, seq, hash: sealed.hash, res: JSON.parse(sealed.json) as Document });
+        await this.links.insertOne({ _id: linkKey(w.chain, seq), chain: w.chain, seq, hash: sealed.hash, json: sealed.json });
       } catch (err) {
         if (!isDuplicateKey(err)) {
           throw err;
@@ -123,11 +123,11 @@ export class ChainLog {
     let last: ChainLinkDoc | undefined;
     const hinted = from ?? (await this.chains.findOne({ _id: { $eq: chain } }))?.seq ?? 0;
     if (hinted > 0) {
-      last = (await this.links.findOne({ _id: { $eq: linkKey(chain, hinted) } }, { projection: { res: 0 } })) ?? undefined;
+      last = (await this.links.findOne({ _id: { $eq: linkKey(chain, hinted) } }, { projection: { json: 0 } })) ?? undefined;
     }
     for (let seq = last?.seq ?? 0; ; ) {
       const ids = Array.from({ length: PROBE }, (_, i) => linkKey(chain, seq + 1 + i));
-      const found = new Map((await this.links.find({ _id: { $in: ids } }, { projection: { res: 0 } }).toArray()).map((d) => [d.seq, d]));
+      const found = new Map((await this.links.find({ _id: { $in: ids } }, { projection: { json: 0 } }).toArray()).map((d) => [d.seq, d]));
       let n = 0;
       while (found.has(seq + 1)) {
         last = found.get(++seq);
@@ -174,5 +174,5 @@ export class ChainLog {
 }
 
 function toLink(d: ChainLinkDoc): ChainLink {
-  return { seq: d.seq, hash: d.hash, json: JSON.stringify(d.res) };
+  return { seq: d.seq, hash: d.hash, json: d.json };
 }
