@@ -3,6 +3,8 @@ import type { Db, IndexDescription } from 'mongodb';
 /** Collection names. */
 export const VERSIONS = 'versions';
 export const RESOURCES = 'resources';
+/** Decisions of staged transactions (staged-commit.ts): `_id` = transaction id, state committed or aborted. */
+export const TXNS = 'txns';
 
 /**
  * Indexes of the immutable versions collection.
@@ -17,6 +19,8 @@ export const VERSION_INDEXES: IndexDescription[] = [
   { key: { type: 1, id: 1, hkey: -1 }, name: 'history_instance' },
   // Only pending versions have the field: the recovery sweep at start-up reads them.
   { key: { 'pending.at': 1 }, name: 'pending', sparse: true },
+  // Only versions staged by a transaction not yet rolled forward (staged-commit.ts).
+  { key: { 'txn.id': 1 }, name: 'staged', sparse: true },
 ];
 
 /**

@@ -3,7 +3,9 @@ import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
 import type { ChainedWrite, ChainHead, ChainLink, HistoryPage, HistoryQuery, ResourceStore, VersionRecord, VersionWrite } from '../port';
 import { RECORD_PROJECTION, resourceKey, toRecord, versionKey, type CurrentDoc, type VersionDoc } from './documents';
 import { readHistory } from './history';
-import { ensureIndexes, RESOURCES, VERSIONS } from './indexes';
+import { ensureIndexes, RESOURCES, TXNS, VERSIONS } from './indexes';
+import { NativeCommit } from './native-commit';
+import { StagedCommit, type TxnDoc } from './staged-commit';
 import { QueryRunner } from './runner';
 import { COUNTERS, type CounterDoc } from './counters';
 import { searchMongo, visibleRefs } from './search';
@@ -27,6 +29,15 @@ export interface MongoOptions {
    * `auto` (the default: `adapter` exactly when the server is FerretDB).
    */
   elemMatch?: 'auto' | 'server' | 'adapter';
+  /**
+   * How writeAll (transaction Bundles) is made atomic: `native` MongoDB
+   * multi-document transactions, `staged` the adapter's own commit protocol
+   * (staged-commit.ts), or `auto` (the default: native exactly when the
+   * deployment has transactions).
+   */
+  transactions?: 'auto' | 'native' | 'staged';
+  /** After how long an uncommitted staged transaction is abandoned (default staged-commit.ts STAGED_TIMEOUT_MS). */
+  stagedTimeoutMs?: number;
 }
 
 /** What the connected server can do, for start-up logs and the CapabilityStatement. */
@@ -62,6 +73,8 @@ export class MongoStore implements ResourceStore {
   private log?: VersionLog;
   private runner?: QueryRunner;
   private caps?: MongoCapabilities;
+  private staged?: StagedCommit;
+  private native?: NativeCommit;
 
   constructor(readonly options: MongoOptions) {}
 
@@ -98,7 +111,16 @@ export class MongoStore implements ResourceStore {
     const resources = db.collection<CurrentDoc>(RESOURCES, wc);
     this.log = new VersionLog(versions, resources, db.collection<UniqueKeyDoc>(UNIQUE_KEYS, wc), db.collection<CounterDoc>(COUNTERS, wc));
     this.runner = new QueryRunner(resources, this.caps.nativeElemMatch);
-    // Before serving anything, so that searches see every committed version.
+    const txnMode = this.options.transactions ?? 'auto';
+    if (txnMode === 'native' || (txnMode === 'auto' && this.caps.transactions)) {
+      this.native = new NativeCommit(client, { versions, resources, keys: db.collection<UniqueKeyDoc>(UNIQUE_KEYS, wc), counters: db.collection<CounterDoc>(COUNTERS, wc) });
+    }
+    // Always there: versions a staged transaction left behind (e.g. before a switch to native) are settled by it.
+    const staged = new StagedCommit(versions, db.collection<TxnDoc>(TXNS, wc), this.log, this.log.uniqueKeys, this.options.stagedTimeoutMs);
+    this.staged = staged;
+    this.log.stagedVisible = (doc) => staged.visible(doc);
+    // Before serving anything, so that searches see every committed version and no half transaction.
+    await staged.sweep();
     await this.log.recover();
     this.client = client;
     this.db = db;
@@ -120,6 +142,9 @@ export class MongoStore implements ResourceStore {
       server: caps.ferretdb ? `FerretDB ${caps.ferretdb}` : 'MongoDB',
       elemMatch: caps.nativeElemMatch ? 'server' : 'adapter (server returns a superset, filtered in the adapter)',
       transactions: caps.transactions,
+      transactionBundles: this.native
+        ? 'MongoDB multi-document transactions (majority, journaled)'
+        : 'staged commit protocol of the adapter (versions staged invisible, one commit document, roll-forward or roll-back on recovery)',
     };
   }
 
@@ -128,6 +153,7 @@ export class MongoStore implements ResourceStore {
       return;
     }
     await this.log?.settle();
+    this.staged?.retire();
     await this.client.close();
     this.client = undefined;
   }
@@ -151,7 +177,9 @@ export class MongoStore implements ResourceStore {
 
   readVersion(type: string, id: string, versionId: number): Promise<VersionRecord | undefined> {
     return guarded(async () => {
-      const doc = await this.versions().findOne({ _id: { $eq: versionKey(type, id, versionId) } }, { projection: RECORD_PROJECTION });
+      const found = await this.versions().findOne({ _id: { $eq: versionKey(type, id, versionId) } }, { projection: { ...RECORD_PROJECTION, txn: 1 } });
+      // A version staged by an uncommitted transaction does not exist yet.
+      const doc = found?.txn ? await this.ready().staged.visible(found as VersionDoc) : found;
       return doc ? toRecord(doc) : undefined;
     });
   }
@@ -175,9 +203,20 @@ export class MongoStore implements ResourceStore {
     return guarded(() => this.ready().log.write(write));
   }
 
+  /** All or nothing: a multi-document transaction, or the staged commit protocol (see describe()). */
+  writeAll(writes: readonly VersionWrite[]): Promise<void> {
+    return guarded(() => {
+      const { staged } = this.ready();
+      return this.native ? this.native.writeAll(writes) : staged.writeAll(writes);
+    });
+  }
+
   history(query: HistoryQuery): Promise<HistoryPage> {
     return guarded(async () => {
       // Visible resources first (capped like a chain), then their versions.
+      const { staged } = this.ready();
+      // Transactions committed but not rolled forward (a crash) are completed first; staged ones stay hidden (history.ts).
+      if (await staged.anyStaged()) await staged.sweep();
       const refs = query.where ? await visibleRefs(this.ready().runner, query, this.options.subqueryCap) : undefined;
       return readHistory(this.versions(), query, refs);
     });
@@ -205,7 +244,8 @@ export class MongoStore implements ResourceStore {
     if (!this.client || !this.db || !this.log || !this.runner || !this.caps) {
       throw new Error('MongoStore: init() was not called (or the store is closed)');
     }
-    return { db: this.db, log: this.log, runner: this.runner, caps: this.caps };
+    if (!this.staged) throw new Error('MongoStore: init() was not called');
+    return { db: this.db, log: this.log, runner: this.runner, caps: this.caps, staged: this.staged };
   }
 
   private versions(): Collection<VersionDoc> {

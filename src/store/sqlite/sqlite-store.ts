@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
 import {
+  checkDistinct,
+  GroupConflict,
   historyKey,
   StoreUnavailable,
   UniqueConflict,
@@ -39,8 +41,10 @@ export interface SqliteOptions {
 }
 
 
+/** A queued write, or a group of writes that stands or falls as one (writeAll). */
 interface Pending {
-  write: VersionWrite;
+  writes: readonly VersionWrite[];
+  group: boolean;
   resolve: () => void;
   reject: (err: unknown) => void;
 }
@@ -186,8 +190,23 @@ export class SqliteStore implements ResourceStore {
   }
 
   write(write: VersionWrite): Promise<void> {
+    return this.enqueue([write], false);
+  }
+
+  /**
+   * A group rides in the same group commit as single writes, inside a
+   * SAVEPOINT of its own (see flush): its writes are applied in order, and
+   * the first conflict rolls the savepoint back, so the group is all or
+   * nothing while the other writes of the flush stand or fall on their own.
+   */
+  writeAll(writes: readonly VersionWrite[]): Promise<void> {
+    checkDistinct(writes);
+    return writes.length === 0 ? Promise.resolve() : this.enqueue(writes, true);
+  }
+
+  private enqueue(writes: readonly VersionWrite[], group: boolean): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ write, resolve, reject });
+      this.queue.push({ writes, group, resolve, reject });
       if (!this.flushScheduled) {
         this.flushScheduled = true;
         setImmediate(() => this.flush());
@@ -195,18 +214,37 @@ export class SqliteStore implements ResourceStore {
     });
   }
 
-  /** Commits every queued write in one transaction; a version conflict fails only its own write. */
+  /**
+   * Commits every queued write in one transaction; a version conflict fails
+   * only its own write, or its own group. better-sqlite3 runs a transaction
+   * function called inside another as a SAVEPOINT, rolled back (and
+   * released) when the function throws.
+   */
   private flush(): void {
     const batch = this.queue;
     this.queue = [];
     this.flushScheduled = false;
-    const conflicts = new Map<Pending, VersionConflict | UniqueConflict>();
+    const conflicts = new Map<Pending, VersionConflict | UniqueConflict | GroupConflict>();
+    const group = this.db.transaction((writes: readonly VersionWrite[]) => {
+      writes.forEach((w, i) => {
+        const conflict = this.apply(w);
+        if (conflict) throw new GroupConflict(i, conflict);
+      });
+    });
     try {
       this.db.transaction(() => {
         for (const p of batch) {
-          const conflict = this.apply(p.write);
-          if (conflict) {
-            conflicts.set(p, conflict);
+          if (!p.group) {
+            const conflict = this.apply(p.writes[0]);
+            if (conflict) conflicts.set(p, conflict);
+            continue;
+          }
+          try {
+            group(p.writes);
+          } catch (err) {
+            // Anything but a conflict (a lock, a bug) fails the whole flush, as for single writes.
+            if (!(err instanceof GroupConflict)) throw err;
+            conflicts.set(p, err);
           }
         }
       })();
