@@ -1,6 +1,6 @@
 import type { Bundle, Coding, OperationOutcome, OperationOutcomeIssue, Parameters, Resource, ValueSet } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
-import { StoreUnavailable, UniqueConflict, type ResourceStore, type VersionRecord } from '../store/port';
+import { StoreUnavailable, UniqueConflict, type ResourceStore, type VersionRecord, type VersionWrite } from '../store/port';
 import { Reason } from '../access/decision';
 import { REFUSED_ROLES } from '../access/dmp-access';
 import type { AccessGuard } from './access-guard';
@@ -18,7 +18,13 @@ import type { IndexEntry } from './search/index-entry';
 import { SearchRunner } from './search-runner';
 import { storedResource, type StoredResource } from './versioning';
 import { operationHooks, writeHooks } from './write-hooks';
-import { ResourceWriter, type DeleteResult, type WriteOptions, type WriteResult } from './writer';
+import { ResourceWriter, type DeleteResult, type WriteHooks, type WriteOptions, type WriteResult } from './writer';
+import { bundleKind } from './bundle/entries';
+import { runBatch } from './bundle/batch';
+import type { ReturnPreference } from './bundle/response';
+import type { EntryRunner } from './bundle/run-entry';
+import { runTransaction } from './bundle/transaction';
+import { TransactionPortImpl, type TransactionPaths } from './bundle/transaction-port';
 import type { Conformance } from './profiles/conformance';
 import { searchConformance } from './profiles/conformance-search';
 import type { ValidateRequest } from './profiles/operations';
@@ -45,6 +51,8 @@ export interface ServiceDeps {
   conformance?: Conformance;
   /** Clock, in epoch ms (tests may fix it). */
   now?: () => number;
+  /** Most entries a batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES; default 1000). */
+  bundleMaxEntries?: number;
 }
 
 /** Written only by the server itself: the API refuses to change them (405). */
@@ -97,30 +105,34 @@ export class FhirService {
 
   /** @see https://hl7.org/fhir/R4/http.html#read */
   read(ctx: RequestContext, type: string, id: string): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.read, [type], async () => {
-      const current = await this.visibleCurrent(ctx, type, id);
-      if (current.deleted) {
-        throw errors.gone(`Resource ${type}/${id} has been deleted`);
-      }
-      return storedResource(current);
-    });
+    return this.perform(ctx, Interaction.read, [type], () => this.readImpl(ctx, type, id));
+  }
+
+  private async readImpl(ctx: RequestContext, type: string, id: string): Promise<StoredResource> {
+    const current = await this.visibleCurrent(ctx, type, id);
+    if (current.deleted) {
+      throw errors.gone(`Resource ${type}/${id} has been deleted`);
+    }
+    return storedResource(current);
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#vread */
   vread(ctx: RequestContext, type: string, id: string, versionId: string): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.vread, [type], async () => {
-      const unknown = `Version ${versionId} of ${type}/${id} is not known`;
-      const v = /^[1-9]\d{0,9}$/.test(versionId) ? await this.deps.store.readVersion(type, id, Number(versionId)) : undefined;
-      if (!v) {
-        throw errors.notFound(unknown);
-      }
-      // Visibility follows the resource as it is now (its current labels), as in search and history.
-      await this.visibleCurrent(ctx, type, id, unknown);
-      if (v.deleted) {
-        throw errors.gone(`Version ${versionId} of ${type}/${id} is a deletion`);
-      }
-      return storedResource(v);
-    });
+    return this.perform(ctx, Interaction.vread, [type], () => this.vreadImpl(ctx, type, id, versionId));
+  }
+
+  private async vreadImpl(ctx: RequestContext, type: string, id: string, versionId: string): Promise<StoredResource> {
+    const unknown = `Version ${versionId} of ${type}/${id} is not known`;
+    const v = /^[1-9]\d{0,9}$/.test(versionId) ? await this.deps.store.readVersion(type, id, Number(versionId)) : undefined;
+    if (!v) {
+      throw errors.notFound(unknown);
+    }
+    // Visibility follows the resource as it is now (its current labels), as in search and history.
+    await this.visibleCurrent(ctx, type, id, unknown);
+    if (v.deleted) {
+      throw errors.gone(`Version ${versionId} of ${type}/${id} is a deletion`);
+    }
+    return storedResource(v);
   }
 
   /**
@@ -131,23 +143,25 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#ccreate
    */
   create(ctx: RequestContext, type: string, body: unknown, opts: { ifNoneExist?: [string, string][] } = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.create, [type], async () => {
-      refuseReadOnly(type);
-      const resource = requireResource(body, type);
-      const existing = opts.ifNoneExist && (await this.conditional.ifNoneExist(ctx, type, opts.ifNoneExist));
-      if (existing) {
-        return existing;
-      }
-      try {
-        // The client's id, if any, is ignored: the server assigns ids on create.
-        return { resource: await this.writer.create(type, newId(), resource, writeHooks(ctx, 'create', this.deps.access)), created: true };
-      } catch (err) {
-        // A concurrent conditional create of the same unique key won the race: answer with its resource.
-        const winner = err instanceof UniqueConflict && opts.ifNoneExist && (await this.conditional.raceWinner(ctx, type, opts.ifNoneExist));
-        if (winner) return winner;
-        throw uniqueConflictOutcome(err);
-      }
-    });
+    return this.perform(ctx, Interaction.create, [type], () => this.createImpl(ctx, type, body, opts));
+  }
+
+  private async createImpl(ctx: RequestContext, type: string, body: unknown, opts: { ifNoneExist?: [string, string][]; id?: string }, stage?: Stage): Promise<WriteResult> {
+    refuseReadOnly(type);
+    const resource = requireResource(body, type);
+    const existing = opts.ifNoneExist && (await this.conditional.ifNoneExist(ctx, type, opts.ifNoneExist));
+    if (existing) {
+      return existing;
+    }
+    try {
+      // The client's id, if any, is ignored: the server assigns ids on create (a transaction assigns them before rewriting references).
+      return { resource: await this.writer.create(type, opts.id ?? newId(), resource, this.hooks(ctx, 'create', stage)), created: true };
+    } catch (err) {
+      // A concurrent conditional create of the same unique key won the race: answer with its resource.
+      const winner = err instanceof UniqueConflict && opts.ifNoneExist && (await this.conditional.raceWinner(ctx, type, opts.ifNoneExist));
+      if (winner) return winner;
+      throw uniqueConflictOutcome(err);
+    }
   }
 
   /**
@@ -155,12 +169,14 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#update
    */
   update(ctx: RequestContext, type: string, id: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.update, [type], async () => {
-      refuseReadOnly(type);
-      const resource = requireResource(body, type);
-      requireMatchingId(resource, id);
-      return this.writer.update(type, id, resource, opts, writeHooks(ctx, 'update', this.deps.access)).catch(rethrowUnique);
-    });
+    return this.perform(ctx, Interaction.update, [type], () => this.updateImpl(ctx, type, id, body, opts));
+  }
+
+  private async updateImpl(ctx: RequestContext, type: string, id: string, body: unknown, opts: WriteOptions, stage?: Stage): Promise<WriteResult> {
+    refuseReadOnly(type);
+    const resource = requireResource(body, type);
+    requireMatchingId(resource, id);
+    return this.writer.update(type, id, resource, opts, this.hooks(ctx, 'update', stage)).catch(rethrowUnique);
   }
 
   /**
@@ -191,10 +207,12 @@ export class FhirService {
 
   /** @see https://hl7.org/fhir/R4/http.html#patch */
   patch(ctx: RequestContext, type: string, id: string, ops: Operation[], opts: WriteOptions = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.patch, [type], () => {
-      refuseReadOnly(type);
-      return this.writer.patch(type, id, ops, opts, writeHooks(ctx, 'patch', this.deps.access)).catch(rethrowUnique);
-    });
+    return this.perform(ctx, Interaction.patch, [type], () => this.patchImpl(ctx, type, id, ops, opts));
+  }
+
+  private async patchImpl(ctx: RequestContext, type: string, id: string, ops: Operation[], opts: WriteOptions, stage?: Stage): Promise<WriteResult> {
+    refuseReadOnly(type);
+    return this.writer.patch(type, id, ops, opts, this.hooks(ctx, 'patch', stage)).catch(rethrowUnique);
   }
 
   /** Conditional patch: exactly one match is patched; none is 404, several 412. */
@@ -217,10 +235,12 @@ export class FhirService {
 
   /** Logical delete: a tombstone version; later reads answer 410. @see https://hl7.org/fhir/R4/http.html#delete */
   delete(ctx: RequestContext, type: string, id: string, opts: WriteOptions = {}): Promise<DeleteResult> {
-    return this.perform(ctx, Interaction.delete, [type], () => {
-      refuseReadOnly(type);
-      return this.writer.delete(type, id, opts, writeHooks(ctx, 'delete', this.deps.access));
-    });
+    return this.perform(ctx, Interaction.delete, [type], () => this.deleteImpl(ctx, type, id, opts));
+  }
+
+  private async deleteImpl(ctx: RequestContext, type: string, id: string, opts: WriteOptions, stage?: Stage): Promise<DeleteResult> {
+    refuseReadOnly(type);
+    return this.writer.delete(type, id, opts, this.hooks(ctx, 'delete', stage));
   }
 
   /** Conditional delete of a single match; no match deletes nothing (200), several are 412. */
@@ -365,6 +385,93 @@ export class FhirService {
     });
   }
 
+  /**
+   * `POST /fhir` with a Bundle: a batch or a transaction, by its type.
+   * @see https://hl7.org/fhir/R4/http.html#transaction
+   */
+  bundle(ctx: RequestContext, body: unknown, prefer: ReturnPreference): Promise<string> {
+    const { kind } = bundleKind(body, this.deps.bundleMaxEntries ?? 1000);
+    return kind === 'batch' ? this.batch(ctx, body, prefer) : this.transaction(ctx, body, prefer);
+  }
+
+  /**
+   * A batch: each entry goes through the public method of its interaction,
+   * so each is decided (and audited) on its own, and succeeds or fails alone.
+   * @see https://hl7.org/fhir/R4/http.html#transaction
+   */
+  async batch(ctx: RequestContext, body: unknown, prefer: ReturnPreference): Promise<string> {
+    const { entries } = bundleKind(body, this.deps.bundleMaxEntries ?? 1000);
+    const runner: EntryRunner = {
+      create: (type, b, opts) => this.create(ctx, type, b, { ifNoneExist: opts.ifNoneExist }),
+      update: (type, id, b, opts) => this.update(ctx, type, id, b, opts),
+      conditionalUpdate: (type, criteria, b, opts) => this.conditionalUpdate(ctx, type, criteria, b, opts),
+      patch: (type, id, ops, opts) => this.patch(ctx, type, id, ops, opts),
+      conditionalPatch: (type, criteria, ops, opts) => this.conditionalPatch(ctx, type, criteria, ops, opts),
+      delete: (type, id, opts) => this.delete(ctx, type, id, opts),
+      conditionalDelete: (type, criteria) => this.conditionalDelete(ctx, type, criteria),
+      read: (type, id) => this.read(ctx, type, id),
+      vread: (type, id, vid) => this.vread(ctx, type, id, vid),
+      search: (type, params) => this.searchTypes(ctx, [type], params, { lenient: false, path: type }),
+      lookup: (params) => this.lookupCode(ctx, ...lookupInput(params)),
+    };
+    return runBatch(entries, runner, prefer, ctx.baseUrl);
+  }
+
+  /**
+   * A transaction, all or nothing (see bundle/transaction.ts): each entry
+   * passes the checks of its single interaction (scopes, validation, the
+   * DMP rules through the same write hooks, conditional matching as the
+   * caller sees), its writes are prepared, and all of them are committed by
+   * one ResourceStore.writeAll. The caller is identified and the facts
+   * synchronised once; no entry goes through `perform` again.
+   * @see https://hl7.org/fhir/R4/http.html#trules
+   */
+  async transaction(ctx: RequestContext, body: unknown, prefer: ReturnPreference): Promise<string> {
+    const { entries } = bundleKind(body, this.deps.bundleMaxEntries ?? 1000);
+    const port = new TransactionPortImpl(this.transactionPaths(ctx), this.deps.store);
+    try {
+      if (this.deps.access) {
+        if (!ctx.principal) throw errors.unauthorized();
+        if (REFUSED_ROLES.has(ctx.principal.role)) throw errors.forbidden(`Access refused (${Reason.refusedRole})`);
+        await this.deps.access.sync();
+      }
+      const done = await runTransaction(entries, port, prefer, ctx.baseUrl);
+      // AUDIT HOOK (traceability issue): one AuditEvent per entry of the transaction, written here and only
+      // here, from `port.audited(done)`: each entry's interaction, type, id, status and patients when known.
+      // On failure (catch below), `port.audited(undefined, err)` lists the failing entry with its status.
+      return done.json;
+    } catch (err) {
+      throw err instanceof StoreUnavailable ? errors.unavailable() : err;
+    }
+  }
+
+  /** The private paths a transaction runs its entries through (stage: writes collected for the commit). */
+  private transactionPaths(ctx: RequestContext): TransactionPaths {
+    const scopes = (interaction: Interaction, type: string) => {
+      if (this.deps.access && ctx.principal) checkScopes(ctx.principal.scopes, interaction, [type]);
+    };
+    return {
+      scopes,
+      create: (type, b, opts, stage) => this.createImpl(ctx, type, b, opts, stage),
+      update: (type, id, b, opts, stage) => this.updateImpl(ctx, type, id, b, opts, stage),
+      patch: (type, id, ops, opts, stage) => this.patchImpl(ctx, type, id, ops, opts, stage),
+      delete: (type, id, opts, stage) => this.deleteImpl(ctx, type, id, opts, stage),
+      read: (type, id) => this.readImpl(ctx, type, id),
+      vread: (type, id, vid) => this.vreadImpl(ctx, type, id, vid),
+      search: (type, params) => this.searchBundle(ctx, [type], params, { lenient: false, path: type, baseUrl: ctx.baseUrl }),
+      lookup: async (params) => this.conformanceOps().lookup(...lookupInput(params)),
+      matchOne: (type, criteria, what, exclude) => this.conditional.single(ctx, type, criteria, what, exclude),
+      ifNoneExist: (type, criteria, exclude) => this.conditional.ifNoneExist(ctx, type, criteria, exclude),
+      patientsOf: (json) => (this.deps.access ? [...this.deps.access.facetsOf(JSON.parse(json) as Resource).patients] : undefined),
+    };
+  }
+
+  /** The write hooks of an interaction; in a transaction, the version is collected instead of written. */
+  private hooks(ctx: RequestContext, op: 'create' | 'update' | 'patch' | 'delete', stage: Stage | undefined): WriteHooks {
+    const hooks = writeHooks(ctx, op, this.deps.access);
+    return stage ? { ...hooks, stage } : hooks;
+  }
+
   // --- implementation, shared by the public methods (no audit here) ---
 
   private async searchBundle(
@@ -399,6 +506,18 @@ export class FhirService {
     }
     return current;
   }
+}
+
+/** Collects a transaction's prepared versions (WriteHooks.stage). */
+type Stage = (write: VersionWrite) => void;
+
+/** `$lookup` input from its Parameters: `system` + `code`, or a `coding`. */
+function lookupInput(params: Parameters): [string | undefined, string | undefined] {
+  const p = params?.parameter ?? [];
+  const coding = p.find((x) => x.name === 'coding')?.valueCoding;
+  const system = p.find((x) => x.name === 'system')?.valueUri ?? coding?.system;
+  const code = p.find((x) => x.name === 'code')?.valueCode ?? coding?.code;
+  return [system, code];
 }
 
 /** AuditEvents are written by the server only (DMP-RULES.md § 8, item 11). */

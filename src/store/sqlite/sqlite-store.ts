@@ -151,7 +151,13 @@ export class SqliteStore implements ResourceStore {
   }
 
   describe(): Record<string, unknown> {
-    return { file: this.db.name, journal: 'wal', durability: 'WAL synced before acknowledging', groupCommit: true };
+    return {
+      file: this.db.name,
+      journal: 'wal',
+      durability: 'WAL synced before acknowledging',
+      groupCommit: true,
+      transactionBundles: 'one SQL transaction (a savepoint per Bundle inside the group commit)',
+    };
   }
 
   async init(): Promise<void> {

@@ -1,0 +1,107 @@
+import request from 'supertest';
+import { FHIR_JSON, openTestApp, type TestApp } from '../support/app';
+import { observation, patient } from '../support/resources';
+import { STORES } from '../support/stores';
+
+type Entry = { fullUrl?: string; resource?: unknown; request: Record<string, unknown> };
+const tx = (...entry: Entry[]) => ({ resourceType: 'Bundle', type: 'transaction', entry });
+const batch = (...entry: Entry[]) => ({ resourceType: 'Bundle', type: 'batch', entry });
+const post = (resource: unknown, fullUrl?: string, extra: Record<string, unknown> = {}): Entry => ({
+  ...(fullUrl ? { fullUrl } : {}),
+  resource,
+  request: { method: 'POST', url: (resource as { resourceType: string }).resourceType, ...extra },
+});
+/** An Observation that fails base validation (status is required, code is not a CodeableConcept). */
+const invalidObservation = (subject: string) => ({ resourceType: 'Observation', code: 'not-a-codeable-concept', subject: { reference: subject } });
+
+describe.each(STORES)('transaction and batch Bundles ($name)', (fixture) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await openTestApp(fixture);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  const send = (bundle: unknown, headers: Record<string, string> = {}) =>
+    request(t.app).post('/fhir').set('Content-Type', FHIR_JSON).set(headers).send(JSON.stringify(bundle));
+  const family = async (name: string) => (await request(t.app).get(`/fhir/Patient?family=${name}`)).body;
+  const history = async (type: string) => (await request(t.app).get(`/fhir/${type}/_history`)).body;
+
+  test('a transaction with one invalid entry stores nothing, and the error names the entry', async () => {
+    const before = (await history('Patient')).total;
+    const res = await send(
+      tx(
+        post(patient({ name: [{ family: 'Atomique' }] }), 'urn:uuid:0b8c3a4e-0000-4000-8000-000000000001'),
+        post(observation('urn:uuid:0b8c3a4e-0000-4000-8000-000000000001')),
+        post(invalidObservation('urn:uuid:0b8c3a4e-0000-4000-8000-000000000001')),
+      ),
+    );
+    expect(res.status).toBe(400);
+    expect(res.body.resourceType).toBe('OperationOutcome');
+    expect(res.body.issue[0].expression[0]).toBe('Bundle.entry[2]');
+    expect(res.body.issue[0].details.text).toMatch(/^Bundle\.entry\[2\] \(POST Observation\)/);
+    expect((await family('Atomique')).total).toBe(0);
+    expect((await history('Patient')).total).toBe(before);
+    expect((await request(t.app).get('/fhir/Observation?code=8867-4')).body.total).toBe(0);
+  });
+
+  test('a batch with one invalid entry stores the others and reports the failure in its entry', async () => {
+    const res = await send(batch(post(patient({ name: [{ family: 'Lot' }] })), post(invalidObservation('Patient/x')), post(patient({ name: [{ family: 'Lot' }] }))));
+    expect(res.status).toBe(200);
+    expect(res.body.type).toBe('batch-response');
+    const statuses = res.body.entry.map((e: { response: { status: string } }) => e.response.status);
+    expect(statuses).toEqual(['201 Created', '400 Bad Request', '201 Created']);
+    expect(res.body.entry[1].response.outcome.resourceType).toBe('OperationOutcome');
+    expect(res.body.entry[1].response.outcome.issue[0].expression[0]).toBe('Bundle.entry[1]');
+    expect((await family('Lot')).total).toBe(2);
+  });
+
+  test('a committed transaction answers each entry with status, location, etag and lastModified', async () => {
+    const p = patient({ name: [{ family: 'Reponse' }] });
+    const res = await send(tx(post(p, 'urn:uuid:0b8c3a4e-0000-4000-8000-000000000002'), post(observation('urn:uuid:0b8c3a4e-0000-4000-8000-000000000002'))));
+    expect(res.status).toBe(200);
+    expect(res.body.type).toBe('transaction-response');
+    const [pe, oe] = res.body.entry;
+    expect(pe.response).toMatchObject({ status: '201 Created', etag: 'W/"1"' });
+    expect(pe.response.location).toMatch(/^Patient\/[0-9a-f-]{36}\/_history\/1$/);
+    expect(Date.parse(pe.response.lastModified)).not.toBeNaN();
+    expect(pe.resource.resourceType).toBe('Patient');
+    expect(oe.resource.subject.reference).toBe(`Patient/${pe.resource.id}`);
+  });
+
+  test('Prefer: return=minimal and return=OperationOutcome apply to every entry', async () => {
+    const minimal = await send(tx(post(patient()), post(patient())), { Prefer: 'return=minimal' });
+    expect(minimal.status).toBe(200);
+    for (const e of minimal.body.entry) {
+      expect(e.resource).toBeUndefined();
+      expect(e.response.location).toBeDefined();
+    }
+    const oo = await send(batch(post(patient()), post(patient())), { Prefer: 'return=OperationOutcome' });
+    for (const e of oo.body.entry) {
+      expect(e.resource).toBeUndefined();
+      expect(e.response.outcome.issue[0].severity).toBe('information');
+    }
+  });
+
+  test('not a batch or transaction, a malformed entry, an unknown method: 400 with an OperationOutcome', async () => {
+    expect((await send({ resourceType: 'Bundle', type: 'collection', entry: [] })).status).toBe(400);
+    expect((await send({ resourceType: 'Patient' })).status).toBe(400);
+    const bad = await send(tx({ request: { method: 'FETCH', url: 'Patient' } }));
+    expect(bad.status).toBe(400);
+    expect(bad.body.issue[0].expression).toEqual(['Bundle.entry[0]']);
+    const noResource = await send(tx({ request: { method: 'POST', url: 'Patient' } }));
+    expect(noResource.status).toBe(400);
+    const badBatch = await send(batch({ request: { method: 'POST', url: 'Nope' } }, post(patient())));
+    expect(badBatch.status).toBe(200);
+    expect(badBatch.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['404 Not Found', '201 Created']);
+  });
+
+  test('the same resource twice in a transaction is refused (400), nothing stored', async () => {
+    const p = patient({ id: 'twice', name: [{ family: 'Deuxfois' }] });
+    const res = await send(tx({ resource: p, request: { method: 'PUT', url: 'Patient/twice' } }, { resource: p, request: { method: 'PUT', url: 'Patient/twice' } }));
+    expect(res.status).toBe(400);
+    expect(res.body.issue[0].expression[0]).toBe('Bundle.entry[1]');
+    expect((await request(t.app).get('/fhir/Patient/twice')).status).toBe(404);
+  });
+});
