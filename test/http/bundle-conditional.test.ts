@@ -170,4 +170,18 @@ describe.each(STORES)('transaction Bundles: conditional references and interacti
     expect(res.status).toBe(413);
     expect(res.body.issue[0].details.text).toMatch(/at most 1000/);
   });
+
+  test('BUNDLE_MAX_ENTRIES is honoured: with 3, a transaction of 4 entries is 413 and stores nothing', async () => {
+    const small = await openTestApp(fixture, { bundleMaxEntries: 3 });
+    try {
+      const entry = Array.from({ length: 4 }, () => ({ resource: withIpp('limit'), request: { method: 'POST', url: 'Patient' } }));
+      const res = await request(small.app).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify(tx(...entry)));
+      expect(res.status).toBe(413);
+      expect(res.body.issue[0].details.text).toMatch(/at most 3 \(BUNDLE_MAX_ENTRIES\)/);
+      const three = await request(small.app).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify(tx(...entry.slice(1))));
+      expect(three.status).toBe(200);
+    } finally {
+      await small.close();
+    }
+  });
 });

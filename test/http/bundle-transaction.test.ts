@@ -97,6 +97,19 @@ describe.each(STORES)('transaction and batch Bundles ($name)', (fixture) => {
     expect(badBatch.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['404 Not Found', '201 Created']);
   });
 
+  test('a Bundle over the body limit is 413 before any entry is read', async () => {
+    const small = await openTestApp(fixture, { maxBodyBytes: 2048 });
+    try {
+      const big = tx(...Array.from({ length: 40 }, () => post(patient({ name: [{ family: 'Tropgros' }] }))));
+      const res = await request(small.app).post('/fhir').set('Content-Type', FHIR_JSON).send(JSON.stringify(big));
+      expect(res.status).toBe(413);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+      expect((await request(small.app).get('/fhir/Patient?family=Tropgros')).body.total).toBe(0);
+    } finally {
+      await small.close();
+    }
+  });
+
   test('the same resource twice in a transaction is refused (400), nothing stored', async () => {
     const p = patient({ id: 'twice', name: [{ family: 'Deuxfois' }] });
     const res = await send(tx({ resource: p, request: { method: 'PUT', url: 'Patient/twice' } }, { resource: p, request: { method: 'PUT', url: 'Patient/twice' } }));

@@ -16,6 +16,7 @@ describe('configuration from the environment', () => {
       auth: { kind: 'dev', issuer: 'http://localhost:8080/dev-issuer', audience: 'http://localhost:8080/fhir' },
       accessMatrixFile: undefined,
       validateDmpProfiles: true,
+      bundleMaxEntries: 1000,
     });
   });
 
@@ -35,6 +36,7 @@ describe('configuration from the environment', () => {
       AUTH_AUDIENCE: 'dmp-api',
       AUTH_JWKS_URL: 'https://idp.example.fr/realms/dmp/certs',
       ACCESS_MATRIX_FILE: '/etc/dmp/matrix.json',
+      BUNDLE_MAX_ENTRIES: '250',
     });
     expect(c).toEqual({
       port: 9090,
@@ -56,6 +58,7 @@ describe('configuration from the environment', () => {
       },
       accessMatrixFile: '/etc/dmp/matrix.json',
       validateDmpProfiles: true,
+      bundleMaxEntries: 250,
     });
   });
 
@@ -72,6 +75,8 @@ describe('configuration from the environment', () => {
     [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
     [{ SEARCH_DEFAULT_COUNT: '0' }, /SEARCH_DEFAULT_COUNT/],
     [{ SEARCH_DEFAULT_COUNT: '500', SEARCH_MAX_COUNT: '100' }, /SEARCH_DEFAULT_COUNT must not exceed/],
+    [{ BUNDLE_MAX_ENTRIES: '0' }, /BUNDLE_MAX_ENTRIES/],
+    [{ BUNDLE_MAX_ENTRIES: 'many' }, /BUNDLE_MAX_ENTRIES/],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
