@@ -73,6 +73,20 @@ describe.each(STORES)('batch and transaction Bundles under access control ($name
     expect(ok.body.entry[0].resource.entry[0].item.reference).toBe(`DocumentReference/${maskedDoc}`);
   });
 
+  test('the rules judge each entry against the data before the transaction: a document for a Patient created in it is refused (422)', async () => {
+    const res = await gp.post(
+      '',
+      bundle(
+        'transaction',
+        { fullUrl: 'urn:uuid:1d1d0000-0000-4000-8000-000000000001', resource: dmpPatient('285047512399003'), request: { method: 'POST', url: 'Patient' } },
+        { resource: { ...dmpDocument('x', '57833-6'), subject: { reference: 'urn:uuid:1d1d0000-0000-4000-8000-000000000001' } }, request: { method: 'POST', url: 'DocumentReference' } },
+      ),
+    );
+    expect(res.status).toBe(422);
+    expect(res.body.issue[0].expression[0]).toBe('Bundle.entry[1]');
+    expect(ids((await gp.get('Patient?identifier=urn:oid:1.2.250.1.213.1.4.8|285047512399003')).body)).toEqual([]);
+  });
+
   test('a refused role gets 403 for the whole transaction, and a batch refuses each entry', async () => {
     const insurer = await w.as('insurer');
     expect((await insurer.post('', bundle('transaction', feed('insurer feed')))).status).toBe(403);
