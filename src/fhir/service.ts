@@ -22,7 +22,7 @@ import { ResourceWriter, type DeleteResult, type WriteHooks, type WriteOptions, 
 import { bundleKind } from './bundle/entries';
 import { runBatch } from './bundle/batch';
 import type { ReturnPreference } from './bundle/response';
-import type { EntryRunner } from './bundle/run-entry';
+import { lookupInput, publicRunner } from './bundle/public-runner';
 import { runTransaction } from './bundle/transaction';
 import { TransactionPortImpl, type TransactionPaths } from './bundle/transaction-port';
 import type { Conformance } from './profiles/conformance';
@@ -401,20 +401,7 @@ export class FhirService {
    */
   async batch(ctx: RequestContext, body: unknown, prefer: ReturnPreference): Promise<string> {
     const { entries } = bundleKind(body, this.deps.bundleMaxEntries ?? 1000);
-    const runner: EntryRunner = {
-      create: (type, b, opts) => this.create(ctx, type, b, { ifNoneExist: opts.ifNoneExist }),
-      update: (type, id, b, opts) => this.update(ctx, type, id, b, opts),
-      conditionalUpdate: (type, criteria, b, opts) => this.conditionalUpdate(ctx, type, criteria, b, opts),
-      patch: (type, id, ops, opts) => this.patch(ctx, type, id, ops, opts),
-      conditionalPatch: (type, criteria, ops, opts) => this.conditionalPatch(ctx, type, criteria, ops, opts),
-      delete: (type, id, opts) => this.delete(ctx, type, id, opts),
-      conditionalDelete: (type, criteria) => this.conditionalDelete(ctx, type, criteria),
-      read: (type, id) => this.read(ctx, type, id),
-      vread: (type, id, vid) => this.vread(ctx, type, id, vid),
-      search: (type, params) => this.searchTypes(ctx, [type], params, { lenient: false, path: type }),
-      lookup: (params) => this.lookupCode(ctx, ...lookupInput(params)),
-    };
-    return runBatch(entries, runner, prefer, ctx.baseUrl);
+    return runBatch(entries, publicRunner(this, ctx), prefer, ctx.baseUrl);
   }
 
   /**
@@ -510,15 +497,6 @@ export class FhirService {
 
 /** Collects a transaction's prepared versions (WriteHooks.stage). */
 type Stage = (write: VersionWrite) => void;
-
-/** `$lookup` input from its Parameters: `system` + `code`, or a `coding`. */
-function lookupInput(params: Parameters): [string | undefined, string | undefined] {
-  const p = params?.parameter ?? [];
-  const coding = p.find((x) => x.name === 'coding')?.valueCoding;
-  const system = p.find((x) => x.name === 'system')?.valueUri ?? coding?.system;
-  const code = p.find((x) => x.name === 'code')?.valueCode ?? coding?.code;
-  return [system, code];
-}
 
 /** AuditEvents are written by the server only (DMP-RULES.md § 8, item 11). */
 function refuseReadOnly(type: string): void {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { Collection } from 'mongodb';
 import { checkDistinct, GroupConflict, UniqueConflict, VersionConflict, type VersionWrite } from '../port';
 import { resourceKey, toVersionDoc, versionKey, type StagedTxn, type VersionDoc } from './documents';
+import { isTransient } from './transient';
 import type { UniqueKeys } from './unique-keys';
 import { isDuplicateKey, type VersionLog } from './versions';
 
@@ -38,6 +39,10 @@ const LIVE_INSTANCES = new Set<string>();
  *    insert of the same `_id` with state `aborted`: exactly one wins.
  * 3. Roll forward: current documents advanced (as for a single write), marks
  *    removed, keys a tombstone gave up released, then the decision removed.
+ *    The group is acknowledged after this step. While it runs, a search may
+ *    see part of the group for a moment (current documents move one by
+ *    one); readCurrent, readVersion and history complete the roll-forward
+ *    of a committed group before they answer.
  *
  * Whoever meets a marked version (a reader, a claimer, the start-up sweep)
  * settles it: committed, it rolls forward; aborted, or abandoned (its
@@ -87,7 +92,26 @@ export class StagedCommit {
       await this.rollBack(txn.id);
       throw new GroupConflict(0, new VersionConflict(writes[0].type, writes[0].id, 0));
     }
-    await this.rollForward(txn.id, docs);
+    await this.settleCommitted(txn.id, docs);
+  }
+
+  /**
+   * Past the commit point the group is durable: rolling it forward is
+   * follow-up work that must not turn it into a reported failure (as for
+   * single writes in versions.ts). A few quick retries; if the database
+   * still refuses, the marks stay and the next reader, claimer or start-up
+   * sweep finishes it.
+   */
+  private async settleCommitted(txnId: string, docs: readonly VersionDoc[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.rollForward(txnId, docs);
+        return;
+      } catch (err) {
+        if (!isTransient(err) || attempt >= 2) return;
+        await new Promise((resolve) => setTimeout(resolve, 20 * (attempt + 1)));
+      }
+    }
   }
 
   /** One write staged (see the class comment); a conflict is a GroupConflict naming it. */
