@@ -11,6 +11,8 @@ const ROOT = path.join(__dirname, '..', '..');
 export interface ServerProcess {
   url: string;
   stop(): Promise<void>;
+  /** SIGKILL: the process dies at once, wherever it is (crash tests). */
+  kill(): Promise<void>;
 }
 
 export function freePort(): Promise<number> {
@@ -69,6 +71,12 @@ export async function startServer(env: Record<string, string>, auth: TestAuth): 
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
+      }),
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGKILL');
       }),
   };
 }
