@@ -424,10 +424,15 @@ export class FhirService {
       }
       const done = await runTransaction(entries, port, prefer, ctx.baseUrl);
       // AUDIT HOOK (traceability issue): one AuditEvent per entry of the transaction, written here and only
-      // here, from `port.audited(done)`: each entry's interaction, type, id, status and patients when known.
-      // On failure (catch below), `port.audited(undefined, err)` lists the failing entry with its status.
+      // here (not in `perform`: the entries never went through it). `audited` lists each entry's interaction,
+      // type, id, response status and the patients whose DMP it touched (when access control is on).
+      const audited = port.audited(done);
+      void audited;
       return done.json;
     } catch (err) {
+      // AUDIT HOOK (failure): the failing entry, named by the error, with its status; nothing was stored.
+      const audited = port.audited(undefined, err);
+      void audited;
       throw err instanceof StoreUnavailable ? errors.unavailable() : err;
     }
   }

@@ -15,6 +15,8 @@ export interface EntryResult {
   /** The resource as JSON text (`Bundle.entry.resource`). */
   resource?: string;
   outcome?: OperationOutcome;
+  /** The written resource's JSON even when `Prefer` leaves it out of the answer (for the entry's AuditEvent). */
+  written?: string;
 }
 
 const REASONS: Record<number, string> = {
@@ -43,6 +45,7 @@ export function writtenResult(r: StoredResource, created: boolean, prefer: Retur
     location: `${r.type}/${r.id}/_history/${r.versionId}`,
     etag: etag(r.versionId),
     lastModified: r.lastUpdated,
+    written: r.json,
   };
   if (prefer === 'OperationOutcome') {
     const done = informational(`${created ? 'Created' : 'Updated'} ${r.type}/${r.id} version ${r.versionId}`);

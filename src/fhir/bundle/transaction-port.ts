@@ -8,7 +8,7 @@ import type { StoredResource } from '../versioning';
 import type { DeleteResult, WriteOptions, WriteResult } from '../writer';
 import { nameEntry } from './entries';
 import type { TransactionOutcome, TransactionPort } from './transaction';
-import { interactionOf } from './run-entry';
+import { interactionOf, type ResolvedEntry } from './run-entry';
 
 type Stage = (write: VersionWrite) => void;
 
@@ -56,6 +56,7 @@ export class TransactionPortImpl implements TransactionPort {
   private readonly entryOfWrite: number[] = [];
   private readonly ifMatchOf = new Map<number, boolean>();
   private current = -1;
+  private entries: readonly ResolvedEntry[] = [];
   private readonly stage: Stage = (w) => {
     this.writes.push(w);
     this.entryOfWrite.push(this.current);
@@ -65,6 +66,10 @@ export class TransactionPortImpl implements TransactionPort {
     private readonly paths: TransactionPaths,
     private readonly store: ResourceStore,
   ) {}
+
+  parsed(entries: readonly ResolvedEntry[]): void {
+    this.entries = entries;
+  }
 
   beginEntry(index: number): void {
     this.current = index;
@@ -161,20 +166,20 @@ export class TransactionPortImpl implements TransactionPort {
   /**
    * The entries as their AuditEvents will record them (see the AUDIT HOOK in
    * FhirService.transaction): after success every entry with its result;
-   * after a failure the failing entry (named by the error) with its status.
+   * after a failure the failing entry (named by the error) with the error's
+   * status (nothing was stored; the other entries did not take effect).
    */
   audited(done: TransactionOutcome | undefined, failure?: unknown): EntryAudit[] {
     if (done) {
       return done.entries.map((e, i) => {
         const r = done.results[i];
         const id = e.existing?.resource.id ?? e.assignedId ?? e.id;
-        return { index: e.index, interaction: interactionOf(e), type: e.type, id, status: r?.status ?? 0, patients: r?.resource && id ? this.paths.patientsOf(r.resource) : undefined };
+        return { index: e.index, interaction: interactionOf(e), type: e.type, id, status: r?.status ?? 0, patients: r?.written ? this.paths.patientsOf(r.written) : undefined };
       });
     }
-    if (failure instanceof FhirError) {
-      const m = /^Bundle\.entry\[(\d+)\]$/.exec(failure.outcome.issue?.[0]?.expression?.[0] ?? '');
-      return m ? [{ index: Number(m[1]), interaction: Interaction.operation, type: 'Bundle', status: failure.status }] : [];
-    }
-    return [];
+    if (!(failure instanceof FhirError)) return [];
+    const m = /^Bundle\.entry\[(\d+)\]$/.exec(failure.outcome.issue?.[0]?.expression?.[0] ?? '');
+    const e = m ? this.entries[Number(m[1])] : undefined;
+    return e ? [{ index: e.index, interaction: interactionOf(e), type: e.type, id: e.existing?.resource.id ?? e.assignedId ?? e.id, status: failure.status }] : [];
   }
 }

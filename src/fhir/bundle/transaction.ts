@@ -21,6 +21,8 @@ export interface TransactionPort extends EntryRunner {
   beginEntry(index: number): void;
   /** Commits every prepared write at once (ResourceStore.writeAll); a conflict is a FhirError naming its entry. */
   commit(): Promise<void>;
+  /** The entries, once parsed (so that a failure can still be described entry by entry). */
+  parsed(entries: readonly ResolvedEntry[]): void;
 }
 
 /** The outcome of a transaction: the response Bundle, and each entry with its result (for the AuditEvents). */
@@ -49,6 +51,7 @@ export interface TransactionOutcome {
  */
 export async function runTransaction(raw: readonly unknown[], port: TransactionPort, prefer: ReturnPreference, baseUrl: string): Promise<TransactionOutcome> {
   const entries: ResolvedEntry[] = raw.map((entry, i) => parseEntry(entry, i, baseUrl));
+  port.parsed(entries);
   const ordered = processingOrder(entries);
   const deleted = new Set<string>();
   const targets = new Map<string, number>();
