@@ -97,6 +97,37 @@ describe.each(STORES)('transaction and batch Bundles ($name)', (fixture) => {
     expect(badBatch.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual(['404 Not Found', '201 Created']);
   });
 
+  test('hostile entries are 400s, never 500s, and store nothing', async () => {
+    // 20,000 levels of nested extensions, with a urn:uuid reference at the bottom (built as text: JSON.stringify would overflow).
+    const deep = `${'{"url":"u","extension":['.repeat(20000)}{"url":"leaf","valueReference":{"reference":"urn:uuid:0b8c3a4e-0000-4000-8000-000000000009"}}${']}'.repeat(20000)}`;
+    const deepBundle = `{"resourceType":"Bundle","type":"transaction","entry":[{"fullUrl":"urn:uuid:0b8c3a4e-0000-4000-8000-000000000009","resource":{"resourceType":"Patient","name":[{"family":"Profond"}]},"request":{"method":"POST","url":"Patient"}},{"resource":{"resourceType":"Basic","code":{"text":"x"},"extension":[${deep}]},"request":{"method":"POST","url":"Basic"}}]}`;
+    const big = await openTestApp(fixture, { maxBodyBytes: 4 * 1024 * 1024 });
+    try {
+      const res = await request(big.app).post('/fhir').set('Content-Type', FHIR_JSON).send(deepBundle);
+      expect(res.status).toBe(400);
+      expect(res.body.issue[0].expression[0]).toBe('Bundle.entry[1]');
+      expect((await request(big.app).get('/fhir/Patient?family=Profond')).body.total).toBe(0);
+    } finally {
+      await big.close();
+    }
+    const cases: unknown[] = [
+      tx('not an entry' as unknown as Entry),
+      tx({ request: { method: 'GET', url: 'Patient/../../etc/passwd' } }),
+      tx({ request: { method: 'GET', url: 'https://elsewhere.example/fhir/Patient/1' } }),
+      tx({ resource: { resourceType: 'Parameters', parameter: [] }, request: { method: 'PATCH', url: 'Patient/1' } }),
+      tx({ resource: { resourceType: 'Binary', contentType: 'application/json-patch+json', data: 'bm90IGpzb24=' }, request: { method: 'PATCH', url: 'Patient/1' } }),
+      tx({ request: { method: 'POST', url: 'Patient/$everything' }, resource: { resourceType: 'Parameters' } }),
+      tx({ request: { method: 'PUT', url: 'Patient' }, resource: patient() }),
+      tx({ request: { method: 'DELETE', url: 'Patient', ifMatch: 'yesterday' } }),
+      { resourceType: 'Bundle', type: 'transaction', entry: { not: 'an array' } },
+    ];
+    for (const body of cases) {
+      const res = await send(body);
+      expect([JSON.stringify(body).slice(0, 80), res.status]).toEqual([JSON.stringify(body).slice(0, 80), 400]);
+      expect(res.body.resourceType).toBe('OperationOutcome');
+    }
+  });
+
   test('a Bundle over the body limit is 413 before any entry is read', async () => {
     const small = await openTestApp(fixture, { maxBodyBytes: 2048 });
     try {

@@ -73,6 +73,15 @@ export function referencesOf(e: EntryRequest, fullUrls: ReadonlySet<string>): { 
   return { local, conditional };
 }
 
+/** Whether an entry's resource or patch holds this exact reference (to name the entry a failed resolution belongs to). */
+export function holdsReference(e: EntryRequest, reference: string): boolean {
+  let found = false;
+  walk([e.resource, e.patch], (_holder, key, value) => {
+    if (key === 'reference' && value === reference) found = true;
+  });
+  return found;
+}
+
 /**
  * Rewrites, in place, every reference to a fullUrl of the Bundle (and every
  * resolved conditional reference) to the `Type/id` it now stands for:

@@ -2,7 +2,7 @@ import type { VersionRecord } from '../../store/port';
 import { errors, FhirError } from '../outcomes';
 import type { WriteResult } from '../writer';
 import { nameEntry, parseEntry, processingOrder, type EntryRequest } from './entries';
-import { conditionalReferences, isLocalIdentifier, rewriteReferences, type IdMap } from './references';
+import { conditionalReferences, holdsReference, isLocalIdentifier, rewriteReferences, type IdMap } from './references';
 import { failedResult, responseBundle, type EntryResult, type ReturnPreference } from './response';
 import { isWrite, runEntry, type EntryRunner, type ResolvedEntry } from './run-entry';
 
@@ -66,7 +66,7 @@ export async function runTransaction(raw: readonly unknown[], port: TransactionP
     });
   }
   for (const ref of conditionalReferences(entries)) {
-    const holder = entries.find((e) => JSON.stringify([e.resource, e.patch]).includes(JSON.stringify(ref.text))) ?? entries[0];
+    const holder = entries.find((e) => holdsReference(e, ref.text)) ?? entries[0];
     await named(holder, async () => {
       if (ref.criteria.length === 0) throw errors.badRequest(`The conditional reference ${ref.text} has no criteria`);
       const match = await port.matchOne(ref.type, ref.criteria, 'reference', deleted);
