@@ -27,6 +27,7 @@ export interface NativeCollections {
  * Not exercised in CI (FerretDB has no transactions): written against the
  * driver's documented API, verified on a MongoDB replica set by hand.
  * @see https://www.mongodb.com/docs/manual/core/transactions/
+ * @see https://hl7.org/fhir/R4/http.html#trules
  */
 export class NativeCommit {
   constructor(

@@ -79,6 +79,8 @@ export class SqliteStore implements ResourceStore {
   private readonly syncing = new Set<Promise<void>>();
   private readonly stmts: ReturnType<SqliteStore['prepare']>;
   private readonly cache = new Map<string, Database.Statement>();
+  /** Applies a writeAll group; called inside the flush transaction, it runs as a SAVEPOINT (see flush). */
+  private readonly group: (writes: readonly VersionWrite[]) => void;
 
   constructor(options: SqliteOptions) {
     const fileName = options.fileName ?? 'fhir.sqlite';
@@ -107,6 +109,12 @@ export class SqliteStore implements ResourceStore {
     this.rows = new IndexRows(this.db);
     this.keys = new KeyTables(this.db);
     this.stmts = this.prepare();
+    this.group = this.db.transaction((writes: readonly VersionWrite[]) => {
+      writes.forEach((w, i) => {
+        const conflict = this.apply(w);
+        if (conflict) throw new GroupConflict(i, conflict);
+      });
+    });
   }
 
   private prepare() {
@@ -231,12 +239,7 @@ export class SqliteStore implements ResourceStore {
     this.queue = [];
     this.flushScheduled = false;
     const conflicts = new Map<Pending, VersionConflict | UniqueConflict | GroupConflict>();
-    const group = this.db.transaction((writes: readonly VersionWrite[]) => {
-      writes.forEach((w, i) => {
-        const conflict = this.apply(w);
-        if (conflict) throw new GroupConflict(i, conflict);
-      });
-    });
+    const group = this.group;
     try {
       this.db.transaction(() => {
         for (const p of batch) {
