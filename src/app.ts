@@ -45,7 +45,7 @@ const PREWARMED_TYPES = [
 ] as const;
 
 export interface AppDeps {
-  config: Pick<Config, 'baseUrl' | 'maxBodyBytes' | 'defaultPageSize' | 'maxPageSize'>;
+  config: Pick<Config, 'baseUrl' | 'maxBodyBytes' | 'defaultPageSize' | 'maxPageSize'> & Partial<Pick<Config, 'bundleMaxEntries'>>;
   store: ResourceStore;
   logger: Logger;
   /** Software version for the CapabilityStatement. */
@@ -122,6 +122,7 @@ export function createApp(deps: AppDeps): Express {
     access: deps.withoutAccessControl ? undefined : access,
     audit: recorder,
     limits: { defaultCount: config.defaultPageSize, maxCount: config.maxPageSize },
+    bundleMaxEntries: config.bundleMaxEntries,
   });
   const capabilityStatement = JSON.stringify(
     withProfiles(

@@ -27,6 +27,8 @@ export interface Config {
   accessMatrixFile?: string;
   /** Validate DMP resource types against their DMP profile even without meta.profile (VALIDATE_DMP_PROFILES, default true). */
   validateDmpProfiles: boolean;
+  /** Most entries a batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES, default 1000; more is 413). */
+  bundleMaxEntries: number;
   /** How the patient's notifications are sent (DMP-RULES.md § 8 item 13; NOTIFY_*, SMTP_*). */
   notify: NotifyConfig;
 }
@@ -135,6 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxPageSize,
     logLevel,
     validateDmpProfiles: validateDmpProfiles === 'true',
+    bundleMaxEntries: integer(env, 'BUNDLE_MAX_ENTRIES', 1000, 1, 100000),
     notify: notifyConfig(env, env.DATA_DIR || './data'),
   };
 }

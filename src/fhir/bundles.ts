@@ -10,7 +10,7 @@ import { etag } from './versioning';
  * @see https://hl7.org/fhir/R4/bundle.html
  */
 export interface BundleHead {
-  type: 'searchset' | 'history';
+  type: 'searchset' | 'history' | 'batch-response' | 'transaction-response';
   total?: number;
   link: BundleLink[];
 }

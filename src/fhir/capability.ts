@@ -144,7 +144,16 @@ export function buildCapabilityStatement(opts: { baseUrl: string; version: strin
       {
         mode: 'server',
         resource: resourceTypes.map((t) => resourceEntry(t, rev)),
-        interaction: [{ code: 'history-system' }, { code: 'search-system' }],
+        interaction: [
+          {
+            code: 'transaction',
+            documentation:
+              'POST [base] with a transaction Bundle: all or nothing on both stores (see the start-up log for the mechanism); processing order DELETE, POST, PUT/PATCH, GET; urn:uuid / urn:oid references rewritten; conditional references resolved (none: 400, several: 412); at most BUNDLE_MAX_ENTRIES entries.',
+          },
+          { code: 'batch', documentation: 'POST [base] with a batch Bundle: each entry processed on its own, a failed entry answers its status and OperationOutcome.' },
+          { code: 'history-system' },
+          { code: 'search-system' },
+        ],
         searchParam: COLUMN_PARAMS,
         ...(opts.security ? { security: restSecurity(opts.security) } : {}),
         documentation: ACCESS_DOCUMENTATION,

@@ -20,8 +20,8 @@ export class ConditionalMatcher {
   ) {}
 
   /** The single visible match of If-None-Exist criteria as a write result (200), undefined for none, 412 for several. */
-  async ifNoneExist(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<WriteResult | undefined> {
-    const matches = await this.search.matches(type, criteria, ctx.baseUrl, await this.restriction(ctx, type, criteria));
+  async ifNoneExist(ctx: RequestContext, type: string, criteria: [string, string][], exclude?: ReadonlySet<string>): Promise<WriteResult | undefined> {
+    const matches = await this.matching(ctx, type, criteria, exclude);
     if (matches.length > 1) {
       throw errors.multipleMatches('If-None-Exist matched more than one resource');
     }
@@ -43,15 +43,25 @@ export class ConditionalMatcher {
   }
 
   /** The single current match of conditional criteria, undefined for none, 412 for several. */
-  async single(ctx: RequestContext, type: string, criteria: [string, string][], what: string): Promise<VersionRecord | undefined> {
+  async single(ctx: RequestContext, type: string, criteria: [string, string][], what: string, exclude?: ReadonlySet<string>): Promise<VersionRecord | undefined> {
     if (criteria.length === 0) {
       throw errors.badRequest(`A conditional ${what} needs search criteria`);
     }
-    const matches = await this.search.matches(type, criteria, ctx.baseUrl, await this.restriction(ctx, type, criteria));
+    const matches = await this.matching(ctx, type, criteria, exclude);
     if (matches.length > 1) {
       throw errors.multipleMatches(`The conditional ${what} criteria match more than one resource`);
     }
     return matches[0];
+  }
+
+  /**
+   * Up to two visible matches, leaving out `exclude` (`Type/id` of resources
+   * a transaction Bundle deletes before this entry, per its processing order).
+   */
+  private async matching(ctx: RequestContext, type: string, criteria: [string, string][], exclude?: ReadonlySet<string>): Promise<VersionRecord[]> {
+    const restriction = await this.restriction(ctx, type, criteria);
+    const found = await this.search.matches(type, criteria, ctx.baseUrl, restriction, 2 + (exclude?.size ?? 0));
+    return found.filter((v) => !exclude?.has(`${v.type}/${v.id}`)).slice(0, 2);
   }
 
   private async restriction(ctx: RequestContext, type: string, criteria: [string, string][]): Promise<Restriction | undefined> {

@@ -15,6 +15,8 @@ export const Interaction = {
   search: 'search',
   /** An extended operation (`$close`, `$validate`, `$expand`, ...). */
   operation: 'operation',
+  /** A transaction Bundle as a whole (its entries are recorded as their own interactions). */
+  transaction: 'transaction',
 } as const;
 
 export type Interaction = (typeof Interaction)[keyof typeof Interaction];

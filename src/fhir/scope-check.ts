@@ -19,6 +19,8 @@ const SCOPE_NEED: Record<Interaction, ScopedAccess> = {
   patch: 'update',
   delete: 'delete',
   operation: 'update',
+  // A transaction's entries are checked one by one; the Bundle itself needs nothing more.
+  transaction: 'read',
 };
 
 /** SMART scopes, on top of the DMP rules: 403 when the token's scopes do not grant the interaction on every type. */

@@ -39,9 +39,9 @@ export class SearchRunner {
    * patch / delete): enough to tell none, one and several apart.
    * @see https://hl7.org/fhir/R4/http.html#cond-update
    */
-  async matches(type: string, criteria: [string, string][], baseUrl: string, restriction?: Restriction): Promise<VersionRecord[]> {
+  async matches(type: string, criteria: [string, string][], baseUrl: string, restriction?: Restriction, count = 2): Promise<VersionRecord[]> {
     const parsed = this.parse([type], criteria, baseUrl, false);
-    const plan = { ...parsed.plan, count: 2, sort: [], cursor: undefined, total: false, include: [], revinclude: [] };
+    const plan = { ...parsed.plan, count, sort: [], cursor: undefined, total: false, include: [], revinclude: [] };
     return (await this.store.search(restrictPlan(plan, restriction))).matches;
   }
 

@@ -1,6 +1,6 @@
 import type { Bundle, Coding, OperationOutcome, OperationOutcomeIssue, Parameters, Resource, ValueSet } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
-import { StoreUnavailable, UniqueConflict, type ResourceStore, type VersionRecord } from '../store/port';
+import { StoreUnavailable, UniqueConflict, type ResourceStore, type VersionRecord, type VersionWrite } from '../store/port';
 import { Reason } from '../access/decision';
 import { REFUSED_ROLES } from '../access/dmp-access';
 import { patientsInJson } from '../access/facets';
@@ -20,13 +20,19 @@ import { ConditionalMatcher } from './conditional';
 import { RecordLife } from './record-life';
 import { checkScopes, SYSTEM_SEARCH } from './scope-check';
 import { Interaction } from './interactions';
-import { errors, FhirError } from './outcomes';
+import { errors, FhirError, issue, outcome } from './outcomes';
 import { requireMatchingId, requireResource } from './resource-body';
 import type { IndexEntry } from './search/index-entry';
 import { SearchRunner } from './search-runner';
 import { storedResource, type StoredResource } from './versioning';
 import { operationHooks, writeHooks } from './write-hooks';
 import { ResourceWriter, type DeleteResult, type WriteHooks, type WriteOptions, type WriteResult } from './writer';
+import { bundleKind } from './bundle/entries';
+import { runBatch } from './bundle/batch';
+import type { ReturnPreference } from './bundle/response';
+import { lookupInput, publicRunner } from './bundle/public-runner';
+import { runTransaction } from './bundle/transaction';
+import { TransactionPortImpl, type EntryAudit, type TransactionPaths } from './bundle/transaction-port';
 import type { Conformance } from './profiles/conformance';
 import { searchConformance } from './profiles/conformance-search';
 import type { ValidateRequest } from './profiles/operations';
@@ -58,6 +64,8 @@ export interface ServiceDeps {
    * before the answer. Present exactly when access control is.
    */
   audit?: InteractionAuditor;
+  /** Most entries a batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES; default 1000). */
+  bundleMaxEntries?: number;
 }
 
 /** Written only by the server itself: the API refuses to change them (405). */
@@ -144,37 +152,41 @@ export class FhirService {
 
   /** @see https://hl7.org/fhir/R4/http.html#read */
   read(ctx: RequestContext, type: string, id: string): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.read, [type], async (trace) => {
-      trace.level = 'instance';
-      if (type === 'AuditEvent' && this.auditHistory) return this.auditEvent(ctx, trace, id);
-      const current = await this.visibleCurrent(ctx, type, id, trace);
-      if (current.deleted) {
-        throw errors.gone(`Resource ${type}/${id} has been deleted`);
-      }
-      return storedResource(current);
-    });
+    return this.perform(ctx, Interaction.read, [type], (trace) => this.readImpl(ctx, trace, type, id));
+  }
+
+  private async readImpl(ctx: RequestContext, trace: AuditTrace, type: string, id: string): Promise<StoredResource> {
+    trace.level = 'instance';
+    if (type === 'AuditEvent' && this.auditHistory) return this.auditEvent(ctx, trace, id);
+    const current = await this.visibleCurrent(ctx, type, id, trace);
+    if (current.deleted) {
+      throw errors.gone(`Resource ${type}/${id} has been deleted`);
+    }
+    return storedResource(current);
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#vread */
   vread(ctx: RequestContext, type: string, id: string, versionId: string): Promise<StoredResource> {
-    return this.perform(ctx, Interaction.vread, [type], async (trace) => {
-      trace.level = 'instance';
-      // An AuditEvent has one version: it is never changed.
-      if (type === 'AuditEvent' && this.auditHistory && versionId === '1') return this.auditEvent(ctx, trace, id);
-      if (type === 'AuditEvent' && this.auditHistory) throw errors.notFound(`Version ${versionId} of ${type}/${id} is not known`);
-      const unknown = `Version ${versionId} of ${type}/${id} is not known`;
-      const v = /^[1-9]\d{0,9}$/.test(versionId) ? await this.deps.store.readVersion(type, id, Number(versionId)) : undefined;
-      if (!v) {
-        trace.touchRef(type, id);
-        throw errors.notFound(unknown);
-      }
-      // Visibility follows the resource as it is now (its current labels), as in search and history.
-      await this.visibleCurrent(ctx, type, id, trace, unknown, v.versionId);
-      if (v.deleted) {
-        throw errors.gone(`Version ${versionId} of ${type}/${id} is a deletion`);
-      }
-      return storedResource(v);
-    });
+    return this.perform(ctx, Interaction.vread, [type], (trace) => this.vreadImpl(ctx, trace, type, id, versionId));
+  }
+
+  private async vreadImpl(ctx: RequestContext, trace: AuditTrace, type: string, id: string, versionId: string): Promise<StoredResource> {
+    trace.level = 'instance';
+    // An AuditEvent has one version: it is never changed.
+    if (type === 'AuditEvent' && this.auditHistory && versionId === '1') return this.auditEvent(ctx, trace, id);
+    if (type === 'AuditEvent' && this.auditHistory) throw errors.notFound(`Version ${versionId} of ${type}/${id} is not known`);
+    const unknown = `Version ${versionId} of ${type}/${id} is not known`;
+    const v = /^[1-9]\d{0,9}$/.test(versionId) ? await this.deps.store.readVersion(type, id, Number(versionId)) : undefined;
+    if (!v) {
+      trace.touchRef(type, id);
+      throw errors.notFound(unknown);
+    }
+    // Visibility follows the resource as it is now (its current labels), as in search and history.
+    await this.visibleCurrent(ctx, type, id, trace, unknown, v.versionId);
+    if (v.deleted) {
+      throw errors.gone(`Version ${versionId} of ${type}/${id} is a deletion`);
+    }
+    return storedResource(v);
   }
 
   /**
@@ -185,24 +197,33 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#ccreate
    */
   create(ctx: RequestContext, type: string, body: unknown, opts: { ifNoneExist?: [string, string][] } = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.create, [type], async (trace) => {
-      refuseReadOnly(type);
-      const resource = requireResource(body, type);
-      const existing = opts.ifNoneExist && (await this.conditional.ifNoneExist(ctx, type, opts.ifNoneExist));
-      if (existing) {
-        return this.written(trace, existing);
-      }
-      try {
-        // The client's id, if any, is ignored: the server assigns ids on create.
-        const stored = await this.writer.create(type, newId(), resource, this.hooks(ctx, 'create', trace));
-        return this.written(trace, { resource: stored, created: true });
-      } catch (err) {
-        // A concurrent conditional create of the same unique key won the race: answer with its resource.
-        const winner = err instanceof UniqueConflict && opts.ifNoneExist && (await this.conditional.raceWinner(ctx, type, opts.ifNoneExist));
-        if (winner) return this.written(trace, winner);
-        throw uniqueConflictOutcome(err);
-      }
-    });
+    return this.perform(ctx, Interaction.create, [type], (trace) => this.createImpl(ctx, trace, type, body, opts));
+  }
+
+  private async createImpl(
+    ctx: RequestContext,
+    trace: AuditTrace,
+    type: string,
+    body: unknown,
+    opts: { ifNoneExist?: [string, string][]; id?: string },
+    stage?: Stage,
+  ): Promise<WriteResult> {
+    refuseReadOnly(type);
+    const resource = requireResource(body, type);
+    const existing = opts.ifNoneExist && (await this.conditional.ifNoneExist(ctx, type, opts.ifNoneExist));
+    if (existing) {
+      return this.written(trace, existing);
+    }
+    try {
+      // The client's id, if any, is ignored: the server assigns ids on create (a transaction assigns them before rewriting references).
+      const stored = await this.writer.create(type, opts.id ?? newId(), resource, this.hooks(ctx, 'create', trace, stage));
+      return this.written(trace, { resource: stored, created: true });
+    } catch (err) {
+      // A concurrent conditional create of the same unique key won the race: answer with its resource.
+      const winner = err instanceof UniqueConflict && opts.ifNoneExist && (await this.conditional.raceWinner(ctx, type, opts.ifNoneExist));
+      if (winner) return this.written(trace, winner);
+      throw uniqueConflictOutcome(err);
+    }
   }
 
   /**
@@ -210,13 +231,15 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#update
    */
   update(ctx: RequestContext, type: string, id: string, body: unknown, opts: WriteOptions = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.update, [type], async (trace) => {
-      trace.level = 'instance';
-      refuseReadOnly(type);
-      const resource = requireResource(body, type);
-      requireMatchingId(resource, id);
-      return this.written(trace, await this.writer.update(type, id, resource, opts, this.hooks(ctx, 'update', trace)).catch(rethrowUnique));
-    });
+    return this.perform(ctx, Interaction.update, [type], (trace) => this.updateImpl(ctx, trace, type, id, body, opts));
+  }
+
+  private async updateImpl(ctx: RequestContext, trace: AuditTrace, type: string, id: string, body: unknown, opts: WriteOptions, stage?: Stage): Promise<WriteResult> {
+    trace.level = 'instance';
+    refuseReadOnly(type);
+    const resource = requireResource(body, type);
+    requireMatchingId(resource, id);
+    return this.written(trace, await this.writer.update(type, id, resource, opts, this.hooks(ctx, 'update', trace, stage)).catch(rethrowUnique));
   }
 
   /**
@@ -248,11 +271,13 @@ export class FhirService {
 
   /** @see https://hl7.org/fhir/R4/http.html#patch */
   patch(ctx: RequestContext, type: string, id: string, ops: Operation[], opts: WriteOptions = {}): Promise<WriteResult> {
-    return this.perform(ctx, Interaction.patch, [type], async (trace) => {
-      trace.level = 'instance';
-      refuseReadOnly(type);
-      return this.written(trace, await this.writer.patch(type, id, ops, opts, this.hooks(ctx, 'patch', trace)).catch(rethrowUnique));
-    });
+    return this.perform(ctx, Interaction.patch, [type], (trace) => this.patchImpl(ctx, trace, type, id, ops, opts));
+  }
+
+  private async patchImpl(ctx: RequestContext, trace: AuditTrace, type: string, id: string, ops: Operation[], opts: WriteOptions, stage?: Stage): Promise<WriteResult> {
+    trace.level = 'instance';
+    refuseReadOnly(type);
+    return this.written(trace, await this.writer.patch(type, id, ops, opts, this.hooks(ctx, 'patch', trace, stage)).catch(rethrowUnique));
   }
 
   /** Conditional patch: exactly one match is patched; none is 404, several 412. */
@@ -275,12 +300,14 @@ export class FhirService {
 
   /** Logical delete: a tombstone version; later reads answer 410. @see https://hl7.org/fhir/R4/http.html#delete */
   delete(ctx: RequestContext, type: string, id: string, opts: WriteOptions = {}): Promise<DeleteResult> {
-    return this.perform(ctx, Interaction.delete, [type], (trace) => {
-      trace.level = 'instance';
-      refuseReadOnly(type);
-      trace.touchRef(type, id);
-      return this.writer.delete(type, id, opts, this.hooks(ctx, 'delete', trace));
-    });
+    return this.perform(ctx, Interaction.delete, [type], (trace) => this.deleteImpl(ctx, trace, type, id, opts));
+  }
+
+  private async deleteImpl(ctx: RequestContext, trace: AuditTrace, type: string, id: string, opts: WriteOptions, stage?: Stage): Promise<DeleteResult> {
+    trace.level = 'instance';
+    refuseReadOnly(type);
+    trace.touchRef(type, id);
+    return this.writer.delete(type, id, opts, this.hooks(ctx, 'delete', trace, stage));
   }
 
   /** Conditional delete of a single match; no match deletes nothing (200), several are 412. */
@@ -474,6 +501,98 @@ export class FhirService {
     });
   }
 
+  /**
+   * `POST /fhir` with a Bundle: a batch or a transaction, by its type.
+   * @see https://hl7.org/fhir/R4/http.html#transaction
+   */
+  bundle(ctx: RequestContext, body: unknown, prefer: ReturnPreference): Promise<string> {
+    const { kind } = bundleKind(body, this.deps.bundleMaxEntries ?? 1000);
+    return kind === 'batch' ? this.batch(ctx, body, prefer) : this.transaction(ctx, body, prefer);
+  }
+
+  /**
+   * A batch: each entry goes through the public method of its interaction,
+   * so each is decided (and audited) on its own, and succeeds or fails alone.
+   * @see https://hl7.org/fhir/R4/http.html#transaction
+   */
+  async batch(ctx: RequestContext, body: unknown, prefer: ReturnPreference): Promise<string> {
+    const { entries } = bundleKind(body, this.deps.bundleMaxEntries ?? 1000);
+    return runBatch(entries, publicRunner(this, ctx), prefer, ctx.baseUrl);
+  }
+
+  /**
+   * A transaction, all or nothing (see bundle/transaction.ts): each entry
+   * passes the checks of its single interaction (scopes, validation, the
+   * DMP rules through the same write hooks, conditional matching as the
+   * caller sees), its writes are prepared, and all of them are committed by
+   * one ResourceStore.writeAll. The caller is identified and the facts
+   * synchronised once; no entry goes through `perform` again.
+   * @see https://hl7.org/fhir/R4/http.html#trules
+   */
+  async transaction(ctx: RequestContext, body: unknown, prefer: ReturnPreference): Promise<string> {
+    const { entries } = bundleKind(body, this.deps.bundleMaxEntries ?? 1000);
+    const port = new TransactionPortImpl(this.transactionPaths(ctx), this.deps.store);
+    try {
+      if (this.deps.access) {
+        if (!ctx.principal) throw errors.unauthorized();
+        if (REFUSED_ROLES.has(ctx.principal.role)) throw errors.forbidden(`Access refused (${Reason.refusedRole})`);
+        await this.deps.access.sync();
+      }
+      const done = await runTransaction(entries, port, prefer, ctx.baseUrl);
+      // One AuditEvent per entry, here and only here: the entries never went through `perform`.
+      await this.auditEntries(ctx, port.audited(done));
+      return done.json;
+    } catch (err) {
+      const refusal = err instanceof StoreUnavailable ? errors.unavailable() : err;
+      // The failing entry (nothing was stored); a refusal before any entry (401, refused role) as the transaction itself.
+      const failed = port.audited(undefined, refusal);
+      if (failed.length > 0) await this.auditEntries(ctx, failed);
+      else await this.audit(ctx, Interaction.transaction, new AuditTrace(), refusal);
+      throw refusal;
+    }
+  }
+
+  /** The private paths a transaction runs its entries through (stage: writes collected for the commit). */
+  private transactionPaths(ctx: RequestContext): TransactionPaths {
+    const scopes = (interaction: Interaction, type: string) => {
+      if (this.deps.access && ctx.principal) checkScopes(ctx.principal.scopes, interaction, [type]);
+    };
+    return {
+      scopes,
+      // Each entry's trace is not recorded: its AuditEvent is built from the port's per-entry list (auditEntries).
+      create: (type, b, opts, stage) => this.createImpl(ctx, new AuditTrace(), type, b, opts, stage),
+      update: (type, id, b, opts, stage) => this.updateImpl(ctx, new AuditTrace(), type, id, b, opts, stage),
+      patch: (type, id, ops, opts, stage) => this.patchImpl(ctx, new AuditTrace(), type, id, ops, opts, stage),
+      delete: (type, id, opts, stage) => this.deleteImpl(ctx, new AuditTrace(), type, id, opts, stage),
+      read: (type, id) => this.readImpl(ctx, new AuditTrace(), type, id),
+      vread: (type, id, vid) => this.vreadImpl(ctx, new AuditTrace(), type, id, vid),
+      search: (type, params) => this.searchBundle(ctx, new AuditTrace(), [type], params, { lenient: false, path: type, baseUrl: ctx.baseUrl }),
+      lookup: async (params) => this.conformanceOps().lookup(...lookupInput(params)),
+      matchOne: (type, criteria, what, exclude) => this.conditional.single(ctx, type, criteria, what, exclude),
+      ifNoneExist: (type, criteria, exclude) => this.conditional.ifNoneExist(ctx, type, criteria, exclude),
+      patientsOf: (json) => (this.deps.access ? [...this.deps.access.facetsOf(JSON.parse(json) as Resource).patients] : undefined),
+    };
+  }
+
+  /** One AuditEvent per transaction entry, from the port's list (its interaction, resource, status and DMPs). */
+  private async auditEntries(ctx: RequestContext, entries: readonly EntryAudit[]): Promise<void> {
+    for (const e of entries) {
+      const trace = new AuditTrace();
+      trace.level = e.id ? 'instance' : 'type';
+      const access = this.deps.access;
+      if (e.written && access) {
+        // As written: documents named by their title, and a created resource for the notifications.
+        const r = JSON.parse(e.written) as Resource;
+        trace.touch(r, access.facetsOf(r), Number(r.meta?.versionId) || undefined);
+        if (e.interaction === Interaction.create) trace.created = r;
+      } else if (e.id) {
+        trace.touchRef(e.type, e.id, e.patients ?? []);
+      }
+      const status = e.status;
+      await this.audit(ctx, e.interaction, trace, status >= 400 ? entryFailure(status) : undefined, status || 200);
+    }
+  }
+
   // --- implementation, shared by the public methods (no audit here) ---
 
   private async searchBundle(
@@ -520,8 +639,10 @@ export class FhirService {
   }
 
   /** The write hooks of FhirService, which also tell the audit what the write touched (even when it is refused). */
-  private hooks(ctx: RequestContext, op: 'create' | 'update' | 'patch' | 'delete', trace: AuditTrace): WriteHooks {
-    const hooks = writeHooks(ctx, op, this.deps.access);
+  private hooks(ctx: RequestContext, op: 'create' | 'update' | 'patch' | 'delete', trace: AuditTrace, stage?: Stage): WriteHooks {
+    const base = writeHooks(ctx, op, this.deps.access);
+    // In a transaction, the version is collected for the one commit instead of written.
+    const hooks = stage ? { ...base, stage } : base;
     const access = this.deps.access;
     if (!access || !this.deps.audit) return hooks;
     const check = hooks.check;
@@ -598,6 +719,9 @@ export class FhirService {
   }
 }
 
+/** Collects a transaction's prepared versions (WriteHooks.stage). */
+type Stage = (write: VersionWrite) => void;
+
 /** AuditEvents are written by the server only (DMP-RULES.md § 8, item 11). */
 function refuseReadOnly(type: string): void {
   if (READ_ONLY_TYPES.has(type)) {
@@ -621,6 +745,11 @@ function operationTrace(trace: AuditTrace, operation: string, patientId: string)
   trace.operation = operation;
   trace.level = 'instance';
   trace.touchRef('Patient', patientId, [patientId]);
+}
+
+/** A transaction entry's failure as the audit records it (its status; the text is the entry's own outcome, in the response). */
+function entryFailure(status: number): FhirError {
+  return new FhirError(status, outcome(issue('processing', `Bundle entry failed (${status})`)));
 }
 
 function isCreated(result: unknown): boolean {

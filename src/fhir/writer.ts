@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
-import { VersionConflict, type ResourceStore, type VersionRecord, type WriteMethod } from '../store/port';
+import { VersionConflict, type ResourceStore, type VersionRecord, type VersionWrite, type WriteMethod } from '../store/port';
 import { KeyedQueue } from './keyed-queue';
 import { errors } from './outcomes';
 import { applyJsonPatch } from './patch';
@@ -31,6 +31,13 @@ export interface WriteHooks {
   check?: (before: Resource | undefined, after: Resource | undefined) => Promise<void>;
   /** Sets the server-owned creator mark on a resource being created (kept on later versions). */
   markCreator?: (resource: Resource, previous: Resource | undefined) => Resource;
+  /**
+   * A transaction Bundle's collector: when set, the version, fully prepared
+   * (checked, validated, indexed, with its compare-and-set expectation), is
+   * handed to it instead of being written; FhirService commits the
+   * collected versions together with ResourceStore.writeAll.
+   */
+  stage?: (write: VersionWrite) => void;
 }
 
 export interface WriteResult {
@@ -113,7 +120,7 @@ export class ResourceWriter {
         return { versionId: current.versionId, deleted: false };
       }
       const versionId = current.versionId + 1;
-      await this.deps.store.write({
+      await this.put(hooks, {
         type,
         id,
         versionId,
@@ -126,6 +133,15 @@ export class ResourceWriter {
       });
       return { versionId, deleted: true };
     });
+  }
+
+  /** Writes the version now, or hands it to the transaction collecting it. */
+  private async put(hooks: WriteHooks, write: VersionWrite): Promise<void> {
+    if (hooks.stage) {
+      hooks.stage(write);
+      return;
+    }
+    await this.deps.store.write(write);
   }
 
   /** Runs `step` on the current version, queued per resource, retrying lost races as described above. */
@@ -179,7 +195,7 @@ export class ResourceWriter {
     }
     const warnings = found.filter((i) => i.severity === 'warning');
     const json = JSON.stringify(stamped);
-    await this.deps.store.write({
+    await this.put(hooks, {
       type,
       id,
       versionId,

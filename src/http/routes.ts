@@ -48,7 +48,11 @@ export function fhirRouter(opts: RouterOptions): Router {
   router.get('/', async (req, res) => {
     sendJson(req, res, 200, await service.searchSystem(ctx(req, res), queryParams(req), { lenient: preferences(req).lenient }));
   });
-  router.all('/', notAllowed('Batch and transaction Bundles (POST /fhir) are not supported yet'));
+  // Batch and transaction Bundles. @see https://hl7.org/fhir/R4/http.html#transaction
+  router.post('/', body.resource, async (req, res) => {
+    sendJson(req, res, 200, await service.bundle(ctx(req, res), bodyOf(res), preferences(req).return));
+  });
+  router.all('/', notAllowed('Only GET (search) and POST (batch or transaction Bundle) are allowed on the base URL'));
 
   // Type level
   router.get('/:type/_history', async (req, res) => {

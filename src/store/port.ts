@@ -35,6 +35,21 @@ export interface ResourceStore {
    */
   write(write: VersionWrite): Promise<void>;
 
+  /**
+   * Appends a group of versions all or nothing (a FHIR transaction Bundle):
+   * each write is the compare-and-set of {@link write}, and if any of them
+   * fails (a {@link VersionConflict} or {@link UniqueConflict}), none of the
+   * group is written and the promise rejects with a {@link GroupConflict}
+   * naming the write. Readers never see part of a group: before it resolves
+   * every version is visible (searches included) or, after a crash, the
+   * store's recovery makes the group all visible or all gone. Resolves only
+   * once every write is durable. The writes name distinct resources, and
+   * keys a tombstone of the group releases may be claimed by a later write
+   * of the same group (delete then re-create an INS).
+   * @see https://hl7.org/fhir/R4/http.html#trules
+   */
+  writeAll(writes: readonly VersionWrite[]): Promise<void>;
+
   /** Versions, newest first, with keyset paging (stable under concurrent writes). */
   history(query: HistoryQuery): Promise<HistoryPage>;
 
@@ -174,6 +189,27 @@ export class VersionConflict extends Error {
   ) {
     super(`Version conflict on ${type}/${id}`);
     this.name = 'VersionConflict';
+  }
+}
+
+/** Thrown by {@link ResourceStore.writeAll}: the write at `index` conflicted, so none of the group was written. */
+export class GroupConflict extends Error {
+  constructor(
+    readonly index: number,
+    readonly conflict: VersionConflict | UniqueConflict,
+  ) {
+    super(`Write ${index} of the group conflicted: ${conflict.message}`);
+    this.name = 'GroupConflict';
+  }
+}
+
+/** Writes of one group must name distinct resources (see {@link ResourceStore.writeAll}). */
+export function checkDistinct(writes: readonly VersionWrite[]): void {
+  const seen = new Set<string>();
+  for (const w of writes) {
+    const ref = `${w.type}/${w.id}`;
+    if (seen.has(ref)) throw new Error(`writeAll: ${ref} appears twice in one group`);
+    seen.add(ref);
   }
 }
 

@@ -25,7 +25,7 @@ describe.each(STORES)('CapabilityStatement ($name)', (fixture) => {
     expect(cs.format).toContain('application/fhir+json');
     expect(cs.format).not.toContain('xml');
     expect(cs.patchFormat).toEqual(['application/json-patch+json']);
-    expect(cs.rest?.[0].interaction?.map((i) => i.code).sort()).toEqual(['history-system', 'search-system']);
+    expect(cs.rest?.[0].interaction?.map((i) => i.code).sort()).toEqual(['batch', 'history-system', 'search-system', 'transaction']);
   });
 
   test('lists the R4 resource types, each with the interactions the server implements', () => {

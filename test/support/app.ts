@@ -17,7 +17,7 @@ export interface TestApp {
 
 export async function openTestApp(
   fixture: StoreFixture,
-  overrides: { maxBodyBytes?: number; validateDmpProfiles?: boolean } = {},
+  overrides: { maxBodyBytes?: number; validateDmpProfiles?: boolean; bundleMaxEntries?: number } = {},
 ): Promise<TestApp> {
   const store = await fixture.open();
   const app = createApp({
@@ -26,6 +26,7 @@ export async function openTestApp(
       maxBodyBytes: overrides.maxBodyBytes ?? 1024 * 1024,
       defaultPageSize: 20,
       maxPageSize: 100,
+      bundleMaxEntries: overrides.bundleMaxEntries,
     },
     store,
     logger: pino({ level: 'silent' }),

@@ -25,6 +25,7 @@ describe('configuration from the environment', () => {
         maxAttempts: 5,
         retryMs: 30000,
       },
+      bundleMaxEntries: 1000,
     });
   });
 
@@ -51,6 +52,7 @@ describe('configuration from the environment', () => {
       NOTIFY_WEBHOOK_URL: 'https://sms.example.fr/hook',
       NOTIFY_MAX_ATTEMPTS: '8',
       NOTIFY_RETRY_MS: '60000',
+      BUNDLE_MAX_ENTRIES: '250',
     });
     expect(c).toEqual({
       port: 9090,
@@ -81,6 +83,7 @@ describe('configuration from the environment', () => {
         maxAttempts: 8,
         retryMs: 60000,
       },
+      bundleMaxEntries: 250,
     });
   });
 
@@ -119,6 +122,8 @@ describe('configuration from the environment', () => {
     [{ NOTIFY_MAX_ATTEMPTS: '0' }, /NOTIFY_MAX_ATTEMPTS/],
     [{ NOTIFY_MAX_ATTEMPTS: 'many' }, /NOTIFY_MAX_ATTEMPTS/],
     [{ NOTIFY_RETRY_MS: '-5' }, /NOTIFY_RETRY_MS/],
+    [{ BUNDLE_MAX_ENTRIES: '0' }, /BUNDLE_MAX_ENTRIES/],
+    [{ BUNDLE_MAX_ENTRIES: 'many' }, /BUNDLE_MAX_ENTRIES/],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

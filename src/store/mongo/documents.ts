@@ -32,6 +32,22 @@ export interface VersionDoc {
    * roll-forward needs, since index entries cannot be recomputed here.
    */
   pending?: PendingIndex;
+  /**
+   * Present while the version is staged by a transaction Bundle on a
+   * deployment without multi-document transactions (see staged-commit.ts):
+   * readers ignore it until its transaction's commit point, and roll it
+   * forward (or back) when they meet it after a crash.
+   */
+  txn?: StagedTxn;
+}
+
+/** Which transaction staged a version or a unique-key claim, when, and which process. */
+export interface StagedTxn {
+  id: string;
+  /** When staging began (epoch ms): a transaction still uncommitted long after is abandoned. */
+  at: number;
+  /** `host|pid|instance` of the staging store, so a restarted process knows its predecessor is gone. */
+  owner: string;
 }
 
 /** What a pending version carries to roll the current document forward. */

@@ -15,7 +15,8 @@ export async function readHistory(versions: Collection<VersionDoc>, q: HistoryQu
       throw new Error('History query values must be strings');
     }
   }
-  const base: Filter<VersionDoc> = {};
+  // Versions staged by a transaction in flight are not history yet (staged-commit.ts).
+  const base: Filter<VersionDoc> = { txn: { $exists: false } };
   if (q.type !== undefined) {
     base.type = { $eq: q.type };
   }

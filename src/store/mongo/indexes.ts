@@ -6,6 +6,8 @@ export const RESOURCES = 'resources';
 /** Hash chains (chains.ts): one directory document per chain, and the links. */
 export const CHAINS = 'chains';
 export const CHAIN_LINKS = 'chain_links';
+/** Decisions of staged transactions (staged-commit.ts): `_id` = transaction id, state committed or aborted. */
+export const TXNS = 'txns';
 
 /**
  * Indexes of the immutable versions collection.
@@ -20,6 +22,8 @@ export const VERSION_INDEXES: IndexDescription[] = [
   { key: { type: 1, id: 1, hkey: -1 }, name: 'history_instance' },
   // Only pending versions have the field: the recovery sweep at start-up reads them.
   { key: { 'pending.at': 1 }, name: 'pending', sparse: true },
+  // Only versions staged by a transaction not yet rolled forward (staged-commit.ts).
+  { key: { 'txn.id': 1 }, name: 'staged', sparse: true },
 ];
 
 /**

@@ -4,7 +4,9 @@ import type { ChainedWrite, ChainHead, ChainLink, HistoryPage, HistoryQuery, Res
 import { ChainLog, type ChainDoc, type ChainLinkDoc } from './chains';
 import { RECORD_PROJECTION, resourceKey, toRecord, versionKey, type CurrentDoc, type VersionDoc } from './documents';
 import { readHistory } from './history';
-import { CHAIN_LINKS, CHAINS, ensureIndexes, RESOURCES, VERSIONS } from './indexes';
+import { CHAIN_LINKS, CHAINS, ensureIndexes, RESOURCES, TXNS, VERSIONS } from './indexes';
+import { NativeCommit } from './native-commit';
+import { StagedCommit, type TxnDoc } from './staged-commit';
 import { QueryRunner } from './runner';
 import { COUNTERS, type CounterDoc } from './counters';
 import { searchMongo, visibleRefs } from './search';
@@ -28,6 +30,15 @@ export interface MongoOptions {
    * `auto` (the default: `adapter` exactly when the server is FerretDB).
    */
   elemMatch?: 'auto' | 'server' | 'adapter';
+  /**
+   * How writeAll (transaction Bundles) is made atomic: `native` MongoDB
+   * multi-document transactions, `staged` the adapter's own commit protocol
+   * (staged-commit.ts), or `auto` (the default: native exactly when the
+   * deployment has transactions).
+   */
+  transactions?: 'auto' | 'native' | 'staged';
+  /** After how long an uncommitted staged transaction is abandoned (default staged-commit.ts STAGED_TIMEOUT_MS). */
+  stagedTimeoutMs?: number;
 }
 
 /** What the connected server can do, for start-up logs and the CapabilityStatement. */
@@ -67,6 +78,8 @@ export class MongoStore implements ResourceStore {
   private chains?: ChainLog;
   private runner?: QueryRunner;
   private caps?: MongoCapabilities;
+  private staged?: StagedCommit;
+  private native?: NativeCommit;
 
   constructor(readonly options: MongoOptions) {}
 
@@ -104,7 +117,16 @@ export class MongoStore implements ResourceStore {
     this.log = new VersionLog(versions, resources, db.collection<UniqueKeyDoc>(UNIQUE_KEYS, wc), db.collection<CounterDoc>(COUNTERS, wc));
     this.runner = new QueryRunner(resources, this.caps.nativeElemMatch);
     this.chains = new ChainLog(db.collection<ChainDoc>(CHAINS, wc), db.collection<ChainLinkDoc>(CHAIN_LINKS, wc));
-    // Before serving anything, so that searches see every committed version.
+    const txnMode = this.options.transactions ?? 'auto';
+    if (txnMode === 'native' || (txnMode === 'auto' && this.caps.transactions)) {
+      this.native = new NativeCommit(client, { versions, resources, keys: db.collection<UniqueKeyDoc>(UNIQUE_KEYS, wc), counters: db.collection<CounterDoc>(COUNTERS, wc) });
+    }
+    // Always there: versions a staged transaction left behind (e.g. before a switch to native) are settled by it.
+    const staged = new StagedCommit(versions, db.collection<TxnDoc>(TXNS, wc), this.log, this.log.uniqueKeys, this.options.stagedTimeoutMs);
+    this.staged = staged;
+    this.log.stagedVisible = (doc) => staged.visible(doc);
+    // Before serving anything, so that searches see every committed version and no half transaction.
+    await staged.sweep();
     await this.log.recover();
     this.client = client;
     this.db = db;
@@ -126,6 +148,9 @@ export class MongoStore implements ResourceStore {
       server: caps.ferretdb ? `FerretDB ${caps.ferretdb}` : 'MongoDB',
       elemMatch: caps.nativeElemMatch ? 'server' : 'adapter (server returns a superset, filtered in the adapter)',
       transactions: caps.transactions,
+      transactionBundles: this.native
+        ? 'MongoDB multi-document transactions (majority, journaled)'
+        : 'staged commit protocol of the adapter (versions staged invisible, one commit document, roll-forward or roll-back on recovery)',
     };
   }
 
@@ -134,6 +159,7 @@ export class MongoStore implements ResourceStore {
       return;
     }
     await this.log?.settle();
+    this.staged?.retire();
     await this.client.close();
     this.client = undefined;
   }
@@ -157,7 +183,9 @@ export class MongoStore implements ResourceStore {
 
   readVersion(type: string, id: string, versionId: number): Promise<VersionRecord | undefined> {
     return guarded(async () => {
-      const doc = await this.versions().findOne({ _id: { $eq: versionKey(type, id, versionId) } }, { projection: RECORD_PROJECTION });
+      const found = await this.versions().findOne({ _id: { $eq: versionKey(type, id, versionId) } }, { projection: { ...RECORD_PROJECTION, txn: 1 } });
+      // A version staged by an uncommitted transaction does not exist yet.
+      const doc = found?.txn ? await this.ready().staged.visible(found as VersionDoc) : found;
       return doc ? toRecord(doc) : undefined;
     });
   }
@@ -181,9 +209,20 @@ export class MongoStore implements ResourceStore {
     return guarded(() => this.ready().log.write(write));
   }
 
+  /** All or nothing: a multi-document transaction, or the staged commit protocol (see describe()). */
+  writeAll(writes: readonly VersionWrite[]): Promise<void> {
+    return guarded(() => {
+      const { staged } = this.ready();
+      return this.native ? this.native.writeAll(writes) : staged.writeAll(writes);
+    });
+  }
+
   history(query: HistoryQuery): Promise<HistoryPage> {
     return guarded(async () => {
       // Visible resources first (capped like a chain), then their versions.
+      const { staged } = this.ready();
+      // Transactions committed but not rolled forward (a crash) are completed first; staged ones stay hidden (history.ts).
+      if (await staged.anyStaged()) await staged.sweep();
       const refs = query.where ? await visibleRefs(this.ready().runner, query, this.options.subqueryCap) : undefined;
       return readHistory(this.versions(), query, refs);
     });
@@ -208,10 +247,10 @@ export class MongoStore implements ResourceStore {
   }
 
   private ready() {
-    if (!this.client || !this.db || !this.log || !this.runner || !this.caps || !this.chains) {
+    if (!this.client || !this.db || !this.log || !this.runner || !this.caps || !this.chains || !this.staged) {
       throw new Error('MongoStore: init() was not called (or the store is closed)');
     }
-    return { db: this.db, log: this.log, runner: this.runner, caps: this.caps, chains: this.chains };
+    return { db: this.db, log: this.log, runner: this.runner, caps: this.caps, chains: this.chains, staged: this.staged };
   }
 
   private versions(): Collection<VersionDoc> {

@@ -35,7 +35,12 @@ import { UniqueKeys, type UniqueKeyDoc } from './unique-keys';
  */
 export class VersionLog {
   private readonly cleanups = new Set<Promise<unknown>>();
-  private readonly uniqueKeys: UniqueKeys;
+  readonly uniqueKeys: UniqueKeys;
+  /**
+   * Decides what a version staged by a transaction Bundle is to readers
+   * (staged-commit.ts): itself once committed, null before. Set by the store.
+   */
+  stagedVisible: (doc: VersionDoc) => Promise<VersionDoc | null> = async () => null;
   private readonly counters: ChangeCounters;
 
   constructor(
@@ -119,7 +124,16 @@ export class VersionLog {
    */
   async newest(type: string, id: string): Promise<VersionDoc | null> {
     // The chain's last version has the greatest prev: the unique index answers.
-    const doc = await this.versions.findOne({ type: { $eq: type }, id: { $eq: id } }, { sort: { prev: -1 } });
+    let doc = await this.versions.findOne({ type: { $eq: type }, id: { $eq: id } }, { sort: { prev: -1 } });
+    // A staged version of a transaction not yet committed is not there: its predecessor is current.
+    for (let hops = 0; doc?.txn && hops < 100; hops++) {
+      const seen = await this.stagedVisible(doc);
+      if (seen) {
+        doc = seen;
+        break;
+      }
+      doc = doc.prev > 0 ? await this.versions.findOne({ _id: { $eq: versionKey(type, id, doc.prev) } }) : null;
+    }
     if (doc?.pending) {
       await this.rollForward(doc);
     }
@@ -134,7 +148,8 @@ export class VersionLog {
    */
   async recover(): Promise<number> {
     let n = 0;
-    const cursor = this.versions.find({ 'pending.at': { $exists: true } }).sort({ 'pending.at': 1 });
+    // Versions of transactions are settled by their own sweep (staged-commit.ts), as a group.
+    const cursor = this.versions.find({ 'pending.at': { $exists: true }, txn: { $exists: false } }).sort({ 'pending.at': 1 });
     for await (const doc of cursor) {
       await this.rollForward(doc, true);
       n++;
@@ -152,6 +167,11 @@ export class VersionLog {
   private async conflict(type: string, id: string): Promise<VersionConflict> {
     const cur = await this.newest(type, id);
     return new VersionConflict(type, id, cur?.v ?? 0);
+  }
+
+  /** Rolls a committed version forward and waits for its marker to go (transactions: staged-commit.ts). */
+  rollForwardNow(doc: VersionDoc): Promise<void> {
+    return this.rollForward(doc, true);
   }
 
   private async rollForward(doc: VersionDoc, awaitCleanup = false): Promise<void> {

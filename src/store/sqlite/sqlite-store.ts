@@ -3,6 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
 import {
+  checkDistinct,
+  GroupConflict,
   historyKey,
   StoreUnavailable,
   UniqueConflict,
@@ -40,14 +42,17 @@ export interface SqliteOptions {
 }
 
 
-/** A queued write: a versioned write, or an append to a hash chain. */
-type Pending = (
-  | { write: VersionWrite; chained?: undefined }
-  | { chained: ChainedWrite; write?: undefined }
-) & {
+/**
+ * A queued write: one version, a group that stands or falls as one
+ * (writeAll), or an append to a hash chain (`chained`, no versions).
+ */
+interface Pending {
+  writes: readonly VersionWrite[];
+  group: boolean;
+  chained?: ChainedWrite;
   resolve: () => void;
   reject: (err: unknown) => void;
-};
+}
 
 /**
  * The embedded default store: one SQLite file in DATA_DIR, WAL journal.
@@ -83,6 +88,8 @@ export class SqliteStore implements ResourceStore {
   private readonly syncing = new Set<Promise<void>>();
   private readonly stmts: ReturnType<SqliteStore['prepare']>;
   private readonly cache = new Map<string, Database.Statement>();
+  /** Applies a writeAll group; called inside the flush transaction, it runs as a SAVEPOINT (see flush). */
+  private readonly group: (writes: readonly VersionWrite[]) => void;
 
   constructor(options: SqliteOptions) {
     const fileName = options.fileName ?? 'fhir.sqlite';
@@ -112,6 +119,12 @@ export class SqliteStore implements ResourceStore {
     this.keys = new KeyTables(this.db);
     this.chains = new ChainTables(this.db);
     this.stmts = this.prepare();
+    this.group = this.db.transaction((writes: readonly VersionWrite[]) => {
+      writes.forEach((w, i) => {
+        const conflict = this.apply(w);
+        if (conflict) throw new GroupConflict(i, conflict);
+      });
+    });
   }
 
   private prepare() {
@@ -156,7 +169,13 @@ export class SqliteStore implements ResourceStore {
   }
 
   describe(): Record<string, unknown> {
-    return { file: this.db.name, journal: 'wal', durability: 'WAL synced before acknowledging', groupCommit: true };
+    return {
+      file: this.db.name,
+      journal: 'wal',
+      durability: 'WAL synced before acknowledging',
+      groupCommit: true,
+      transactionBundles: 'one SQL transaction (a savepoint per Bundle inside the group commit)',
+    };
   }
 
   async init(): Promise<void> {
@@ -195,35 +214,65 @@ export class SqliteStore implements ResourceStore {
   }
 
   write(write: VersionWrite): Promise<void> {
-    return new Promise((resolve, reject) => this.enqueue({ write, resolve, reject }));
+    return this.enqueue([write], false);
   }
 
-  private enqueue(p: Pending): void {
-    this.queue.push(p);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+  /**
+   * A group rides in the same group commit as single writes, inside a
+   * SAVEPOINT of its own (see flush): its writes are applied in order, and
+   * the first conflict rolls the savepoint back, so the group is all or
+   * nothing while the other writes of the flush stand or fall on their own.
+   */
+  writeAll(writes: readonly VersionWrite[]): Promise<void> {
+    checkDistinct(writes);
+    return writes.length === 0 ? Promise.resolve() : this.enqueue(writes, true);
+  }
+
+  private enqueue(writes: readonly VersionWrite[], group: boolean, chained?: ChainedWrite): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ writes, group, chained, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
   }
 
   /**
    * Commits every queued write in one transaction; a version conflict (or a
-   * chained write's failing seal) fails only its own write. IMMEDIATE: the
-   * write lock is taken before anything is read, so the heads and current
-   * versions read here are still current when the batch commits, whatever
-   * other processes do (they wait for the lock, up to the busy timeout).
+   * chained write's failing seal) fails only its own write, or its own
+   * group. better-sqlite3 runs a transaction function called inside another
+   * as a SAVEPOINT, rolled back (and released) when the function throws.
+   * IMMEDIATE: the write lock is taken before anything is read, so the heads
+   * and current versions read here are still current when the batch
+   * commits, whatever other processes do (they wait for the lock, up to the
+   * busy timeout).
    */
   private flush(): void {
     const batch = this.queue;
     this.queue = [];
     this.flushScheduled = false;
     const conflicts = new Map<Pending, Error>();
+    const group = this.group;
     try {
       this.db.transaction(() => {
         for (const p of batch) {
-          const conflict = p.chained ? this.chains.append(p.chained) : this.apply(p.write);
-          if (conflict) {
-            conflicts.set(p, conflict);
+          if (p.chained) {
+            const failed = this.chains.append(p.chained);
+            if (failed) conflicts.set(p, failed);
+            continue;
+          }
+          if (!p.group) {
+            const conflict = this.apply(p.writes[0]);
+            if (conflict) conflicts.set(p, conflict);
+            continue;
+          }
+          try {
+            group(p.writes);
+          } catch (err) {
+            // Anything but a conflict (a lock, a bug) fails the whole flush, as for single writes.
+            if (!(err instanceof GroupConflict)) throw err;
+            conflicts.set(p, err);
           }
         }
       }).immediate();
@@ -345,7 +394,7 @@ export class SqliteStore implements ResourceStore {
    * sync. Waits for every write, then rejects with the first failure.
    */
   async appendChained(writes: readonly ChainedWrite[]): Promise<void> {
-    const done = writes.map((chained) => new Promise<void>((resolve, reject) => this.enqueue({ chained, resolve, reject })));
+    const done = writes.map((chained) => this.enqueue([], false, chained));
     const failed = (await Promise.allSettled(done)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       throw failed.reason;
