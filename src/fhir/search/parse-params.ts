@@ -80,12 +80,13 @@ function infoOf(type: string, sp: SearchParameter): ParamInfo {
 
 /**
  * Types the server writes itself at the rate of the requests it answers
- * (one AuditEvent per interaction): only the parameters listed here are
- * indexed and searchable, so that recording an access costs a dozen index
- * rows, not forty. They are what the access history needs (DMP-RULES.md
- * § 8: date, agent, action, outcome, subtype, entity, the patient); any
- * other parameter of the type is unknown (400, or ignored when lenient),
- * and the CapabilityStatement lists only these.
+ * (one AuditEvent per interaction), kept out of the resource index and
+ * answered by their own query engine (the access history reads the
+ * patients' audit chains: src/audit/history-query.ts). Only the parameters
+ * listed here exist for them: they are what the access history needs
+ * (DMP-RULES.md § 8: date, agent, action, outcome, subtype, entity, the
+ * patient); any other parameter of the type is unknown (400, or ignored
+ * when lenient), and the CapabilityStatement lists only these.
  * @see https://hl7.org/fhir/R4/auditevent.html#search
  */
 export const NARROW_INDEX: Readonly<Record<string, ReadonlySet<string>>> = {
