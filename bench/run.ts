@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { aclWorkloads, authorisePharmacist, type AclWorkload } from './acl';
+import { waitForOutbox } from './outbox';
 import { createBenchAuth, type BenchAuth } from './auth';
 import { useAuthorization } from './http';
 import { BenchError, parseOptions, type BenchOptions, type WorkloadName } from './cli';
@@ -98,6 +99,7 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
     const acl = opts.only.filter((n) => n.startsWith('acl-'));
     if (searches.length + acl.length > 0) dataset = await loadData(server, opts);
     if (searches.length > 0) await runSearches(server, dataset as DataSet, searches, load, results, auth.gp);
+    await waitForOutbox(server.dataDir, say);
     await runCrud(server, opts, opts.only.filter((n) => !n.startsWith('search-') && !n.startsWith('acl-')), load, results, auth.gp);
     let memory = server.memory();
     if (acl.length > 0) {
@@ -153,6 +155,7 @@ async function runAccessControl(
   await authorisePharmacist(server.base, ds, auth, opts.loadConcurrency);
   const workloads = await aclWorkloads(server.base, ds, names, auth);
   say('  verified: the pharmacist\'s answers match the stored data');
+  await waitForOutbox(server.dataDir, say);
   if (opts.store === 'sqlite') {
     // Both servers compared must start alike: a stopped server leaves its SQLite file checkpointed (empty WAL),
     // while the loading server still carries the WAL of every write. Restart it before measuring.

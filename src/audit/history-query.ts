@@ -70,7 +70,7 @@ export function parseHistoryQuery(
         ignored.push(rawName);
         continue;
       }
-      throw errors.badRequest(`Unknown search parameter '${rawName}' for AuditEvent (the access history supports patient, date, agent, altid, action, outcome, subtype, entity, type, _id)`, rawName);
+      throw errors.badRequest(`Unknown search parameter '${rawName}' for AuditEvent (the access history supports patient, date, agent, altid, action, outcome, subtype, entity, type, _id, _lastUpdated)`, rawName);
     }
     if (name === 'patient') {
       const ids = alternatives.map((v) => referenceId(v, 'Patient', opts.baseUrl));
@@ -116,6 +116,8 @@ function filterOf(name: string, modifier: string | undefined, values: string[], 
     case '_id':
       return any((v) => (e) => e.id === v);
     case 'date':
+    case '_lastUpdated':
+      // An AuditEvent is written once, when it is recorded: its lastUpdated is its date.
       return any((v) => dateFilter(v));
     case 'action':
       return any((v) => (e) => e.action === v);

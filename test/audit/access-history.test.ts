@@ -66,6 +66,11 @@ describe.each(STORES)('access history ($name)', (fixture) => {
     expect(await count(`entity=DocumentReference/${doc}`)).toBeGreaterThanOrEqual(1);
     expect(await count('date=gt2000-01-01')).toBeGreaterThan(0);
     expect(await count('date=lt2000-01-01')).toBe(0);
+    // Each history search is itself recorded: compare both parameters up to a fixed instant.
+    const now = new Date().toISOString();
+    expect(await count(`_lastUpdated=le${now}`)).toBe(await count(`date=le${now}`));
+    expect(await count(`_lastUpdated=le${now}`)).toBeGreaterThan(all);
+    expect(await count('action=C,R')).toBe((await count('action=C')) + (await count('action=R')));
   });
 
   test('a professional, the médecin traitant, the administrator and the representative of another child get 403', async () => {
