@@ -200,16 +200,15 @@ describe.each(STORES)('hash-chained appends from several writers on one database
     const { stores, dispose, child } = await twoStores(fixture);
     try {
       const [a] = stores;
-      const proc = childAppender({ ...child, CHAIN: 'Patient/proc', PREFIX: 'c', N: '40' });
+      const proc = childAppender({ ...child, CHAIN: 'Patient/proc', PREFIX: 'c', N: '40', DELAY_MS: '10' });
       await proc.ready;
       proc.go();
-      // Two at a time for as long as the child appends (and at least 40), so that the writers overlap whatever their speeds.
-      let childDone = false;
-      void proc.exit.then(() => (childDone = true), () => (childDone = true));
-      let mine = 0;
-      while (mine < 40 || (!childDone && mine < 4000)) {
-        await Promise.all([chained('Patient/proc', `m${mine}`), chained('Patient/proc', `m${mine + 1}`)].map((w) => a.appendChained([w])));
-        mine += 2;
+      // Start once the child has appended, so that the two writers overlap whatever their speeds.
+      for (let i = 0; i < 2000 && ((await a.chainHead('Patient/proc'))?.seq ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 5));
+      const mine = 40;
+      for (let i = 0; i < mine; i += 2) {
+        await Promise.all([chained('Patient/proc', `m${i}`), chained('Patient/proc', `m${i + 1}`)].map((w) => a.appendChained([w])));
+        await new Promise((r) => setTimeout(r, 10));
       }
       await proc.exit;
       const links = await allLinks(a, 'Patient/proc');
@@ -225,7 +224,7 @@ describe.each(STORES)('hash-chained appends from several writers on one database
     } finally {
       await dispose();
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('hash chains on a SQLite file', () => {

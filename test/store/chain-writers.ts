@@ -70,7 +70,11 @@ const sha = (s) => crypto.createHash('sha256').update(s).digest('hex');
       },
     }]);
   };
-  for (let i = 0; i < Number(env.N); i += 2) await Promise.all([append(i), append(i + 1)]);
+  // A pause between pairs (DELAY_MS) keeps the child appending while the other writer does.
+  for (let i = 0; i < Number(env.N); i += 2) {
+    await Promise.all([append(i), append(i + 1)]);
+    await new Promise((resolve) => setTimeout(resolve, Number(env.DELAY_MS || 0)));
+  }
   await store.close();
 })().then(() => process.exit(0), (err) => { process.stderr.write(String(err && err.stack || err)); process.exit(1); });
 `;

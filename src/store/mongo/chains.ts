@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import { StoreUnavailable, type ChainedWrite, type ChainHead, type ChainLink } from '../port';
-import { PerKeyQueue } from './per-key-queue';
+import { KeyedQueue } from '../../fhir/keyed-queue';
 import { isDuplicateKey } from './versions';
 
 /**
@@ -55,7 +55,7 @@ const PROBE = 8;
  * @see https://hl7.org/fhir/R4/auditevent.html
  */
 export class ChainLog {
-  private readonly queue = new PerKeyQueue();
+  private readonly queue = new KeyedQueue();
   /**
    * Heads this process committed: the next append to the chain seals over
    * them without reading (if another process appended meanwhile, the insert
