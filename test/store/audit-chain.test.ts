@@ -177,8 +177,12 @@ describe.each(STORES)('hash-chained appends from several writers on one database
       const wa = Array.from({ length: 30 }, (_, i) => chained('Patient/shared', `a${i}`));
       const wb = Array.from({ length: 30 }, (_, i) => chained('Patient/shared', `b${i}`));
       // Interleaved rounds, so that each instance appends over heads the other one wrote.
+      // A pause between rounds lets the other instance append in between, whatever their speeds.
       const run = async (s: ResourceStore, ws: TestChainedWrite[]) => {
-        for (let i = 0; i < ws.length; i += 3) await Promise.all(ws.slice(i, i + 3).map((w) => s.appendChained([w])));
+        for (let i = 0; i < ws.length; i += 3) {
+          await Promise.all(ws.slice(i, i + 3).map((w) => s.appendChained([w])));
+          await new Promise((r) => setTimeout(r, 10));
+        }
       };
       await Promise.all([run(a, wa), run(b, wb)]);
       for (const s of stores) {
