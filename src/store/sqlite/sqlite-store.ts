@@ -86,6 +86,9 @@ export class SqliteStore implements ResourceStore {
   private walFd?: number;
   /** WAL syncs in flight (close() waits for them). */
   private readonly syncing = new Set<Promise<void>>();
+  /** Batches committed and waiting for the next fdatasync, and whether one is running. */
+  private syncWaiters: ((err: unknown) => void)[] = [];
+  private syncRunning = false;
   private readonly stmts: ReturnType<SqliteStore['prepare']>;
   private readonly cache = new Map<string, Database.Statement>();
   /** Applies a writeAll group; called inside the flush transaction, it runs as a SAVEPOINT (see flush). */
@@ -304,7 +307,9 @@ export class SqliteStore implements ResourceStore {
    * runs on libuv's thread pool, so the event loop keeps serving requests
    * while the disk works; the writes of the batch are acknowledged only
    * afterwards. A later sync covers every earlier frame (the WAL is written
-   * in order), so an acknowledged write is never lost.
+   * in order), so an acknowledged write is never lost; so one sync at a time
+   * serves every batch committed before it started (the disk does one at a
+   * time anyway, and the thread pool stays free for other file work).
    */
   private syncWal(done: (err: unknown) => void): void {
     if (this.walFd === undefined) {
@@ -315,10 +320,22 @@ export class SqliteStore implements ResourceStore {
       }
       this.walFd = fs.openSync(this.walPath, 'r');
     }
+    this.syncWaiters.push(done);
+    // One fdatasync at a time: batches committed while one runs wait for the next, which covers them all.
+    if (!this.syncRunning) this.startSync();
+  }
+
+  private startSync(): void {
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    this.syncRunning = true;
     const synced = new Promise<void>((resolve) => {
       fs.fdatasync(this.walFd as number, (err) => {
+        this.syncRunning = false;
+        // Started before the callbacks, so that close() still finds a sync in flight.
+        if (this.syncWaiters.length > 0) this.startSync();
         this.syncing.delete(synced);
-        done(err ?? undefined);
+        for (const w of waiters) w(err ?? undefined);
         resolve();
       });
     });
