@@ -18,6 +18,7 @@ export function notifierListener(notifier: Pick<Notifier, 'afterInteraction'>): 
         patients: [...r.trace.patients],
         created: r.trace.created,
         at: r.recorded,
+        agentName: r.agentName,
       });
     },
   };

@@ -2,6 +2,7 @@ import type { Consent, Patient, Practitioner, Reference } from '@medplum/fhirtyp
 import { RPPS_SYSTEM } from '../access/codes';
 import { consentFacts, patientFacts, rppsOfReference, type ConsentFacts, type PatientFacts } from '../access/facts';
 import type { ResourceStore, VersionRecord } from '../store/port';
+import { humanNameText } from './human-name';
 import { parseSearch } from './search/parse';
 
 /** Writes to these types can change someone's rights. */
@@ -85,9 +86,7 @@ export class AccessFacts {
   professionalName(rpps: string): Promise<string | undefined> {
     return this.memo(`name|${rpps}`, async () => {
       const [v] = await this.search('Practitioner', [['identifier', `${RPPS_SYSTEM}|${rpps}`]]);
-      const name = v?.json ? (JSON.parse(v.json) as Practitioner).name?.[0] : undefined;
-      const text = name?.text ?? [...(name?.prefix ?? []), ...(name?.given ?? []), name?.family].filter(Boolean).join(' ');
-      return text || undefined;
+      return v?.json ? humanNameText((JSON.parse(v.json) as Practitioner).name) : undefined;
     });
   }
 

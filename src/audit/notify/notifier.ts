@@ -29,6 +29,8 @@ export interface InteractionSummary {
   created?: Resource;
   /** ISO instant. */
   at: string;
+  /** The professional's directory name, when the caller (the audit) already looked it up. */
+  agentName?: string;
 }
 
 /** Delivery tuning; every field has a default. */
@@ -104,7 +106,8 @@ export class Notifier {
     const todo = triggersOf(s).filter((t) => !(t.category === NotificationCategory.firstAccess && this.known.has(t.key as string)));
     if (todo.length === 0) return;
     const p = s.principal;
-    const name = p.rpps && (p.role === 'professional' || p.role === 'regulator') ? await practitionerName(this.deps.store, p.rpps) : undefined;
+    const professional = p.rpps && (p.role === 'professional' || p.role === 'regulator');
+    const name = professional ? (s.agentName ?? (await practitionerName(this.deps.store, p.rpps as string))) : undefined;
     const actor = describeActor(p, name);
     await Promise.all(todo.map((t) => this.enqueue(t, textOf(t.category, actor, s.at, p.purposeOfUse))));
     this.dispatcher.wake();

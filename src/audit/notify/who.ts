@@ -1,8 +1,9 @@
-import type { HumanName, Practitioner } from '@medplum/fhirtypes';
+import type { Practitioner } from '@medplum/fhirtypes';
 import fs from 'node:fs';
 import path from 'node:path';
 import { RPPS_SYSTEM } from '../../access/codes';
 import type { Principal } from '../../auth/principal';
+import { humanNameText } from '../../fhir/human-name';
 import { parseSearch } from '../../fhir/search/parse';
 import type { ResourceStore } from '../../store/port';
 
@@ -38,7 +39,8 @@ export function professionDisplay(code: string): string | undefined {
  * The professional's name from the directory (a Practitioner with this
  * RPPS), when the DMP holds one. The token carries no name (DMP-RULES.md
  * § 7), so the patient would otherwise only read an RPPS number. Only runs
- * when a notification is written, never on an ordinary read.
+ * when a notification is written and the interaction's summary does not
+ * already carry the name (the audit looks it up, cached, for every request).
  * @see https://hl7.org/fhir/R4/practitioner.html
  */
 export async function practitionerName(store: ResourceStore, rpps: string): Promise<string | undefined> {
@@ -50,14 +52,7 @@ export async function practitionerName(store: ResourceStore, rpps: string): Prom
   });
   const page = await store.search({ ...plan, total: false });
   const json = page.matches[0]?.json;
-  return json ? nameText((JSON.parse(json) as Practitioner).name) : undefined;
-}
-
-function nameText(names: HumanName[] | undefined): string | undefined {
-  const n = names?.find((x) => x.use === 'official') ?? names?.[0];
-  if (!n) return undefined;
-  const text = n.text ?? [...(n.prefix ?? []), ...(n.given ?? []), n.family].filter(Boolean).join(' ');
-  return text.trim() || undefined;
+  return json ? humanNameText((JSON.parse(json) as Practitioner).name) : undefined;
 }
 
 /**
