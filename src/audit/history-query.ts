@@ -1,5 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import { errors, issue } from '../fhir/outcomes';
+import { NARROW_INDEX } from '../fhir/search/parse-params';
 import { splitPrefix } from '../fhir/search/parse-values';
 import { dateRange, normalizeReference } from '../fhir/search/values';
 
@@ -31,6 +32,9 @@ export interface HistoryQuery {
 }
 
 type Filter = (e: AuditEvent) => boolean;
+
+/** The parameters declared for AuditEvent (parse-params.ts NARROW_INDEX, also the CapabilityStatement's): filterOf implements exactly these. */
+const HISTORY_PARAMS = NARROW_INDEX.AuditEvent as ReadonlySet<string>;
 
 /** Parameters that do not filter. */
 const CONTROL = new Set(['_count', '_sort', '_total', '_cursor', '_format', '_pretty', '_summary', '_elements']);
@@ -70,7 +74,7 @@ export function parseHistoryQuery(
         ignored.push(rawName);
         continue;
       }
-      throw errors.badRequest(`Unknown search parameter '${rawName}' for AuditEvent (the access history supports patient, date, agent, altid, action, outcome, subtype, entity, type, _id, _lastUpdated)`, rawName);
+      throw errors.badRequest(`Unknown search parameter '${rawName}' for AuditEvent (the access history supports ${[...HISTORY_PARAMS].join(', ')})`, rawName);
     }
     if (name === 'patient') {
       const ids = alternatives.map((v) => referenceId(v, 'Patient', opts.baseUrl));
@@ -102,8 +106,8 @@ export function ignoredWarning(q: HistoryQuery) {
 }
 
 function filterOf(name: string, modifier: string | undefined, values: string[], baseUrl: string): Filter | undefined {
-  if (modifier !== undefined) {
-    // No modifier is supported on the history's parameters.
+  if (modifier !== undefined || !HISTORY_PARAMS.has(name)) {
+    // No modifier is supported on the history's parameters, nor any parameter not declared.
     return undefined;
   }
   const any = (test: (v: string) => Filter): Filter => {

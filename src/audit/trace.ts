@@ -40,6 +40,8 @@ export class AuditTrace {
   operation?: string;
   /** Set by a successful create: the resource as stored (for notifications). */
   created?: Resource;
+  /** The last version a write hook saw about to be stored (so the service need not parse it back). */
+  stored?: Resource;
 
   /** A patient concerned although no resource of his was read (a search scoped to his DMP that found nothing). */
   patient(id: string): void {

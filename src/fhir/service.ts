@@ -650,6 +650,7 @@ export class FhirService {
       ...hooks,
       check: async (before, after) => {
         for (const r of [before, after]) if (r) trace.touch(r, access.facetsOf(r), r === after ? Number(r.meta?.versionId) || undefined : undefined);
+        if (after) trace.stored = after;
         await check?.(before, after);
       },
     };
@@ -659,8 +660,11 @@ export class FhirService {
   private written<T extends WriteResult>(trace: AuditTrace, result: T): T {
     const access = this.deps.access;
     if (access && this.deps.audit) {
-      const r = JSON.parse(result.resource.json) as Resource;
-      trace.touch(r, access.facetsOf(r), result.resource.versionId);
+      // The write hook already saw the version about to be stored (and touched it); a conditional create's existing match it did not.
+      const seen = trace.stored;
+      const same = seen?.id === result.resource.id && seen.resourceType === result.resource.type && seen.meta?.versionId === String(result.resource.versionId);
+      const r = same ? (seen as Resource) : (JSON.parse(result.resource.json) as Resource);
+      if (!same) trace.touch(r, access.facetsOf(r), result.resource.versionId);
       if (result.created) trace.created = r;
     }
     return result;
