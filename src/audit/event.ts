@@ -24,8 +24,6 @@ import { MAX_LISTED_RESOURCES, type AuditTrace, type TouchedResource } from './t
 /** An AuditEvent to append, and the chain it goes in. */
 export interface PendingAudit {
   chain: string;
-  /** Patient whose history lists it (undefined: the system chain). */
-  patient?: string;
   event: AuditEvent;
 }
 
@@ -66,7 +64,7 @@ export function interactionAudits(r: InteractionRecord): PendingAudit[] {
   if (patients.length === 0) {
     return [{ chain: SYSTEM_CHAIN, event: baseEvent(r, undefined, r.trace.resources.filter((t) => t.patients.length === 0)) }];
   }
-  return patients.map((p) => ({ chain: patientChain(p), patient: p, event: baseEvent(r, p, r.trace.resources.filter((t) => t.patients.includes(p))) }));
+  return patients.map((p) => ({ chain: patientChain(p), event: baseEvent(r, p, r.trace.resources.filter((t) => t.patients.includes(p))) }));
 }
 
 /** A request refused before anyone was identified (401): a security event in no patient's history. */

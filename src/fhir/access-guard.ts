@@ -48,11 +48,6 @@ export class AccessGuard {
     return this.facts.sync();
   }
 
-  /** Throws unless the caller may read this live version (403, or 404 as if unknown). */
-  async checkRead(ctx: RequestContext, v: VersionRecord, notFoundText: string): Promise<void> {
-    enforceRead(await this.readVerdict(ctx, v), notFoundText);
-  }
-
   /**
    * The read decision on a live version, with the resource and what the
    * rules looked at in it: the audit names the resource and its DMP whether

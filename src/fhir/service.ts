@@ -362,7 +362,7 @@ export class FhirService {
       trace.query = searchQuery(opts.path, params);
       this.deps.access?.checkNamedTypes(ctx, types);
       if (types.length === 1 && types[0] === 'AuditEvent' && this.auditHistory) return this.accessHistory(ctx, trace, params, opts.lenient);
-      return this.searchBundle(ctx, trace, types, withDefaultSort(types, params), { ...opts, baseUrl: ctx.baseUrl });
+      return this.searchBundle(ctx, trace, types, params, { ...opts, baseUrl: ctx.baseUrl });
     });
   }
 
@@ -737,11 +737,6 @@ function refuseReadOnly(type: string): void {
 function searchQuery(path: string, params: readonly [string, string][]): string {
   const q = new URLSearchParams(params as [string, string][]).toString();
   return `GET ${path}${q ? `?${q}` : ''}`;
-}
-
-/** The access history reads newest first unless the client sorts (DMP-RULES.md § 8 item 12). */
-function withDefaultSort(types: readonly string[], params: [string, string][]): [string, string][] {
-  return types.length === 1 && types[0] === 'AuditEvent' && !params.some(([k]) => k === '_sort') ? [...params, ['_sort', '-date']] : params;
 }
 
 /** An operation on one DMP (`$close`, `$reopen`). */
