@@ -53,6 +53,10 @@ export async function startServer(env: Record<string, string>, auth: TestAuth): 
   });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += String(d)));
+  // A server that dies on its own (not stopped or killed by the test) says why, instead of a bare ECONNREFUSED later.
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && code !== null && signal === null) process.stderr.write(`test server on port ${port} exited with code ${code}: ${stderr.slice(-2000)}\n`);
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     if (child.exitCode !== null) throw new Error(`server exited: ${stderr}`);
