@@ -21,6 +21,10 @@ describe('DMP profile fixtures', () => {
 
   test('every fixture has expected issues, and every DMP profile a valid and several invalid fixtures', () => {
     expect(Object.keys(expected).sort()).toEqual(files);
+    const extensionUrls = registry.content.structureDefinitions
+      .filter((s) => s.resource.type === 'Extension' && s.resource.url?.startsWith('https://dmp.example/fhir/'))
+      .map((s) => s.resource.url as string);
+    expect(extensionUrls).toHaveLength(1);
     const byProfile = new Map<string, { valid: number; invalid: number }>();
     for (const f of files) {
       const r = JSON.parse(readFileSync(join(dir, f), 'utf8')) as Resource;
@@ -28,9 +32,18 @@ describe('DMP profile fixtures', () => {
       const c = byProfile.get(p) ?? { valid: 0, invalid: 0 };
       expected[f].some((i) => i[0] === 'error') ? c.invalid++ : c.valid++;
       byProfile.set(p, c);
+      // An extension's fixtures are the resources that carry it: invalid when an error lies inside an extension.
+      for (const ext of extensionUrls) {
+        if (!readFileSync(join(dir, f), 'utf8').includes(`"${ext}"`)) continue;
+        const e = byProfile.get(ext) ?? { valid: 0, invalid: 0 };
+        const errors = expected[f].filter((i) => i[0] === 'error');
+        if (errors.length === 0) e.valid++;
+        else if (errors.some((i) => /\.extension\[\d+\]/.test(i[2]))) e.invalid++;
+        byProfile.set(ext, e);
+      }
     }
     const own = registry.content.structureDefinitions.filter((s) => s.resource.url?.startsWith('https://dmp.example/fhir/'));
-    expect(own.length).toBe(8);
+    expect(own.length).toBe(9);
     for (const { resource } of own) {
       expect([resource.url, (byProfile.get(resource.url as string)?.valid ?? 0) >= 1]).toEqual([resource.url, true]);
       expect([resource.url, (byProfile.get(resource.url as string)?.invalid ?? 0) >= 2]).toEqual([resource.url, true]);

@@ -65,10 +65,11 @@ describe('loading profiles/ and terminology/', () => {
     expect(content.others).toEqual([]);
   });
 
-  test('the shipped folders load: vendored packages and the eight DMP profiles, each with a snapshot', () => {
+  test('the shipped folders load: vendored packages and the nine DMP profiles (eight resource profiles and the audit chain extension), each with a snapshot', () => {
     const registry = loadProfileRegistry();
     const own = registry.content.structureDefinitions.filter((s) => s.resource.url?.startsWith('https://dmp.example/fhir/'));
     expect(own.map((s) => s.resource.id).sort()).toEqual([
+      'dmp-audit-chain',
       'dmp-audit-event',
       'dmp-consent',
       'dmp-document-reference',

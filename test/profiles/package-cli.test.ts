@@ -21,7 +21,7 @@ describe('FHIR NPM package of the DMP profiles', () => {
     expect(index['index-version']).toBe(1);
     const resources = files.filter((f) => f !== 'package.json' && f !== '.index.json');
     expect(index.files.map((f) => f.filename).sort()).toEqual(resources);
-    expect(resources.length).toBe(9);
+    expect(resources.length).toBe(11); // nine StructureDefinitions, two ValueSets
     for (const f of index.files) {
       expect(f.url).toMatch(/^https:\/\/dmp\.example\/fhir\/(StructureDefinition|ValueSet)\//);
     }
