@@ -38,8 +38,8 @@ export interface InteractionRecord {
   outcomeText?: string;
   /** ISO instant. */
   recorded: string;
-  /** The calling professional's name in the directory, when known. */
-  agentName?: string;
+  /** The calling professional's name in the directory; null when looked up and unknown, undefined when not looked up. */
+  agentName?: string | null;
 }
 
 const MODE_DISPLAY: Readonly<Record<string, string>> = {
@@ -128,7 +128,7 @@ function baseEvent(r: InteractionRecord, patient: string | undefined, resources:
     outcome: outcomeOf(r.status),
     ...(r.status >= 400 ? { outcomeDesc: `${r.status}${r.outcomeText ? ` ${r.outcomeText}` : ''}` } : {}),
     ...(p ? { purposeOfEvent: [purposeOf(p)] } : {}),
-    agent: [p ? agentOf(p, r.agentName) : anonymousAgent()],
+    agent: [p ? agentOf(p, r.agentName ?? undefined) : anonymousAgent()],
     source: source(r.ctx.baseUrl),
     entity,
   };

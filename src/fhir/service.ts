@@ -143,7 +143,8 @@ export class FhirService {
     const status = err === undefined ? okStatus : err instanceof FhirError ? err.status : 500;
     const outcomeText = err instanceof FhirError ? err.outcome.issue?.[0]?.details?.text : undefined;
     try {
-      const agentName = await this.deps.access?.agentName(ctx);
+      // null: looked up, and the directory does not know him (the notifier need not look again).
+      const agentName = this.deps.access ? ((await this.deps.access.agentName(ctx)) ?? null) : undefined;
       await this.deps.audit.interaction({ ctx, interaction, trace, status, outcomeText, agentName, recorded: new Date(this.now()).toISOString() });
     } catch {
       throw errors.unavailable();

@@ -29,20 +29,24 @@ function document(patient: string, id: string, labels: string[] = []): Resource 
   } as Resource;
 }
 
-/** The store, counting every call made to it (the calls still reach it). */
-function counted(store: ResourceStore): { store: ResourceStore; calls: () => number } {
+/** The store, counting every call made to it, and the searches per type (the calls still reach it). */
+function counted(store: ResourceStore): { store: ResourceStore; calls: () => number; searchesOf: (type: string) => number } {
   let calls = 0;
+  const searches = new Map<string, number>();
   const proxy = new Proxy(store, {
     get(target, prop, receiver) {
       const v = Reflect.get(target, prop, receiver) as unknown;
       if (typeof v !== 'function') return v;
       return (...args: unknown[]) => {
         calls++;
+        if (prop === 'search') {
+          for (const t of (args[0] as { types: string[] }).types) searches.set(t, (searches.get(t) ?? 0) + 1);
+        }
         return (v as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
   });
-  return { store: proxy, calls: () => calls };
+  return { store: proxy, calls: () => calls, searchesOf: (type) => searches.get(type) ?? 0 };
 }
 
 describe.each(STORES)('which notifications an interaction triggers ($name)', (fixture) => {
@@ -99,6 +103,19 @@ describe.each(STORES)('which notifications an interaction triggers ($name)', (fi
     expect(c.calls()).toBe(before);
     await fresh.stop();
     expect(await byCategory('first-access', 'p1')).toHaveLength(1);
+  });
+
+  test('a name the audit looked up, found or not, is not searched again in the directory', async () => {
+    const c = counted(store);
+    const fresh = notifier(c.store, idle);
+    const searches = () => c.searchesOf('Practitioner');
+    await fresh.afterInteraction(access(GP, ['p1'], { agentName: null }));
+    await fresh.afterInteraction(access(PHARMACIST, ['p2'], { agentName: 'Dr Anne MARTIN' }));
+    expect(searches()).toBe(0);
+    await fresh.afterInteraction(access(BREAK_GLASS, ['p3']));
+    expect(searches()).toBe(1);
+    await fresh.stop();
+    expect((await byCategory('first-access', 'p2'))[0].payload?.[0]?.contentString).toContain('Dr Anne MARTIN');
   });
 
   test('every emergency access is notified, bris de glace and Centre 15 alike, and is not a first access', async () => {

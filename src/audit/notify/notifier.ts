@@ -29,8 +29,12 @@ export interface InteractionSummary {
   created?: Resource;
   /** ISO instant. */
   at: string;
-  /** The professional's directory name, when the caller (the audit) already looked it up. */
-  agentName?: string;
+  /**
+   * The professional's directory name as the caller (the audit) looked it
+   * up: null when the directory does not know him, undefined when nobody
+   * looked (the notifier then looks itself).
+   */
+  agentName?: string | null;
 }
 
 /** Delivery tuning; every field has a default. */
@@ -107,7 +111,7 @@ export class Notifier {
     if (todo.length === 0) return;
     const p = s.principal;
     const professional = p.rpps && (p.role === 'professional' || p.role === 'regulator');
-    const name = professional ? (s.agentName ?? (await practitionerName(this.deps.store, p.rpps as string))) : undefined;
+    const name = !professional ? undefined : s.agentName === undefined ? await practitionerName(this.deps.store, p.rpps as string) : (s.agentName ?? undefined);
     const actor = describeActor(p, name);
     await Promise.all(todo.map((t) => this.enqueue(t, textOf(t.category, actor, s.at, p.purposeOfUse))));
     this.dispatcher.wake();
