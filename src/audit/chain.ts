@@ -62,8 +62,17 @@ export function seqInChain(id: string, chain: string): number | undefined {
   return m && m[1] === chainTag(chain) ? Number(m[2]) : undefined;
 }
 
+/** Tags already computed: every audited request names its chain, and a DMP is read again and again. */
+const tags = new Map<string, string>();
+
 function chainTag(chain: string): string {
-  return crypto.createHash('sha256').update(chain).digest('hex').slice(0, 16);
+  let tag = tags.get(chain);
+  if (tag === undefined) {
+    tag = crypto.createHash('sha256').update(chain).digest('hex').slice(0, 16);
+    if (tags.size >= 50_000) tags.clear();
+    tags.set(chain, tag);
+  }
+  return tag;
 }
 
 /** Where a chain is broken, and why. */
