@@ -27,7 +27,8 @@ export async function runExport(app: Express, kickoffPath: string, bearer?: stri
   const kick = await auth(request(app).get(`/fhir/${kickoffPath}`).set('Prefer', 'respond-async').set('Accept', 'application/fhir+json'));
   if (kick.status !== 202) throw new Error(`kick-off ${kickoffPath}: ${kick.status} ${JSON.stringify(kick.body)}`);
   const status = local(kick.headers['content-location'] as string);
-  for (let i = 0; i < 600; i++) {
+  // FerretDB answers each of the ~146 per-type queries of a system export slowly: allow minutes.
+  for (const deadline = Date.now() + 240_000; Date.now() < deadline; ) {
     const res = await auth(request(app).get(status));
     if (res.status === 200) return { status, manifest: JSON.parse(res.text) as Manifest };
     if (res.status !== 202) throw new Error(`status ${res.status} ${res.text}`);
