@@ -138,6 +138,13 @@ describe.each(STORES)('Patient/{id}/$everything ($name)', (fixture) => {
     expect((await request(w.app).get(`/fhir/Patient/${P}/$everything`)).status).toBe(401);
   });
 
+  test('the CapabilityStatement declares $everything and $export', async () => {
+    const cs = (await request(w.app).get('/fhir/metadata')).body;
+    const patient = cs.rest[0].resource.find((r: { type: string }) => r.type === 'Patient');
+    expect(patient.operation.map((o: { name: string }) => o.name)).toEqual(expect.arrayContaining(['everything', 'export', 'close']));
+    expect(cs.rest[0].operation.map((o: { name: string }) => o.name)).toEqual(expect.arrayContaining(['export']));
+  });
+
   test('one AuditEvent per $everything, in the patient\'s chain, refusals included', async () => {
     const seq = async () => (await w.store.chainHead(patientChain(P)))?.seq ?? 0;
     const before = await seq();
