@@ -13,6 +13,7 @@ export const WORKLOADS = [
   'acl-read',
   'acl-search',
   'acl-include',
+  'export',
 ] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 

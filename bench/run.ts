@@ -13,6 +13,7 @@ import { machineInfo, printTable, targetMet, TARGETS, writeJson } from './report
 import { searchScenario, searchWorkloads } from './search-workloads';
 import { startServer, type RunningServer } from './server';
 import { verifySearches } from './verify';
+import { runExportWorkload, type ExportResult } from './export';
 import { createScenario, readScenario, updateScenario } from './workloads';
 
 /**
@@ -94,17 +95,30 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
   const load: LoadSettings = { connections: opts.connections, duration: opts.duration, warmup: opts.warmup, serverCpuSeconds: server.cpuSeconds };
   const results: WorkloadResult[] = [];
   let dataset: DataSet | undefined;
+  let exportResult: ExportResult | undefined;
   try {
     const searches = opts.only.filter((n) => n.startsWith('search-'));
     const acl = opts.only.filter((n) => n.startsWith('acl-'));
-    if (searches.length + acl.length > 0) dataset = await loadData(server, opts);
+    const exporting = opts.only.includes('export');
+    if (searches.length + acl.length > 0 || exporting) dataset = await loadData(server, opts);
     if (searches.length > 0) await runSearches(server, dataset as DataSet, searches, load, results, auth.gp);
     await waitForOutbox(server.dataDir, say);
-    await runCrud(server, opts, opts.only.filter((n) => !n.startsWith('search-') && !n.startsWith('acl-')), load, results, auth.gp);
+    await runCrud(server, opts, opts.only.filter((n) => !n.startsWith('search-') && !n.startsWith('acl-') && n !== 'export'), load, results, auth.gp);
     let memory = server.memory();
     if (acl.length > 0) {
       server = await runAccessControl(server, { ...serverOpts, entry: 'baseline' }, dataset as DataSet, acl, auth, opts, load, results);
       memory = server.memory() ?? memory;
+    }
+
+    if (exporting && opts.store === 'sqlite') {
+      // A fresh process on the same data, so that its peak RSS is the export's (see bench/export.ts).
+      await waitForOutbox(server.dataDir, say);
+      await server.stop();
+      say('\n$export: system-level export of the whole data set, on a fresh baseline server');
+      server = await startServer({ ...serverOpts, entry: 'baseline' });
+      exportResult = await runExportWorkload(server, dataset as DataSet, say);
+    } else if (exporting) {
+      say('\n$export: measured on the embedded store only (a fresh server process on the same data).');
     }
 
     printTable(results);
@@ -124,6 +138,7 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
       dataSet: dataset ? { total: dataset.total, counts: dataset.counts, loadSeconds: dataset.loadSeconds } : undefined,
       targets: TARGETS,
       results: results.map((r) => ({ ...r, target: TARGETS[r.name]?.text, targetMet: targetMet(r) })),
+      export: exportResult,
       serverMemoryMb: memory,
     });
     say(`Results written to ${path.relative(process.cwd(), file) || file}`);

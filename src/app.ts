@@ -22,6 +22,7 @@ import { AuditRecorder, type AuditListener } from './audit/recorder';
 import { AuditTrail } from './audit/trail';
 import { notifierListener } from './audit/notify-bridge';
 import { fhirRouter } from './http/routes';
+import { ExportJobs } from './fhir/export/jobs';
 import type { ResourceStore } from './store/port';
 import type { Notifier } from './audit/notify';
 
@@ -45,7 +46,7 @@ const PREWARMED_TYPES = [
 ] as const;
 
 export interface AppDeps {
-  config: Pick<Config, 'baseUrl' | 'maxBodyBytes' | 'defaultPageSize' | 'maxPageSize'> & Partial<Pick<Config, 'bundleMaxEntries'>>;
+  config: Pick<Config, 'baseUrl' | 'maxBodyBytes' | 'defaultPageSize' | 'maxPageSize'> & Partial<Pick<Config, 'bundleMaxEntries' | 'export'>>;
   store: ResourceStore;
   logger: Logger;
   /** Software version for the CapabilityStatement. */
@@ -143,7 +144,10 @@ export function createApp(deps: AppDeps): Express {
   if (deps.authenticator) {
     app.use('/fhir', authenticate(deps.authenticator, recorder && ((r) => recorder.unauthenticated(r)), config.baseUrl));
   }
-  app.use('/fhir', fhirRouter({ service, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, capabilityStatement }));
+  // Bulk export jobs and their files (DATA_DIR/exports); without settings, $export says it is not configured.
+  const exportJobs = config.export ? new ExportJobs(config.export) : undefined;
+  app.locals.exportJobs = exportJobs;
+  app.use('/fhir', fhirRouter({ service, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, capabilityStatement, exportJobs, maxCount: config.maxPageSize }));
   app.use((_req: Request, res: Response) => {
     res.status(404).type('application/fhir+json; charset=utf-8').send(
       JSON.stringify({

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { ExportSettings } from './fhir/export/jobs';
 
 /**
  * Environment to typed configuration. Every setting the server reads is here
@@ -31,6 +32,8 @@ export interface Config {
   bundleMaxEntries: number;
   /** How the patient's notifications are sent (DMP-RULES.md § 8 item 13; NOTIFY_*, SMTP_*). */
   notify: NotifyConfig;
+  /** Bulk Data export: files in DATA_DIR/exports, removed EXPORT_TTL_SECONDS after the kick-off; at most EXPORT_MAX_RUNNING jobs at once. */
+  export: ExportSettings;
 }
 
 /**
@@ -139,6 +142,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     validateDmpProfiles: validateDmpProfiles === 'true',
     bundleMaxEntries: integer(env, 'BUNDLE_MAX_ENTRIES', 1000, 1, 100000),
     notify: notifyConfig(env, env.DATA_DIR || './data'),
+    export: {
+      dir: path.join(env.DATA_DIR || './data', 'exports'),
+      ttlSeconds: integer(env, 'EXPORT_TTL_SECONDS', 3600, 1, 30 * 86400),
+      maxRunning: integer(env, 'EXPORT_MAX_RUNNING', 2, 1, 100),
+    },
   };
 }
 

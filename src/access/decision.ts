@@ -28,6 +28,8 @@ export const Reason = {
   scope: 'smart-scope',
   /** The access history (AuditEvents) is read by the patient and the representatives only. */
   historyPatientOnly: 'access-history-patient-only',
+  /** Bulk export (DMP-RULES.md § 5, project rule): own DMP only; the administrator, directory and conformance only. */
+  bulkExport: 'bulk-export-not-allowed',
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 

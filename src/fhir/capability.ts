@@ -1,3 +1,4 @@
+import { EXPORT_OPERATIONS } from './export/capability';
 import { getSearchParameters } from '@medplum/core';
 import type {
   CapabilityStatement,
@@ -36,11 +37,14 @@ const SERVER_WRITTEN = new Set(['AuditEvent']);
 const READ_INTERACTIONS = new Set(['read', 'vread', 'history-instance', 'history-type', 'search-type']);
 
 /** The DMP operations, per type. */
+// (EXPORT_OPERATIONS: $everything and Bulk Data $export, src/fhir/export/capability.ts.)
 const OPERATIONS: Record<string, { name: string; definition: string; documentation: string }[]> = {
   Patient: [
     { name: 'close', definition: `${DMP_BASE}/OperationDefinition/Patient-close`, documentation: 'POST Patient/{id}/$close (optional Parameters reason): closes the DMP; the patient, a legal representative or the administrator.' },
     { name: 'reopen', definition: `${DMP_BASE}/OperationDefinition/Patient-reopen`, documentation: 'POST Patient/{id}/$reopen: reopens a closed DMP; same callers.' },
+    ...EXPORT_OPERATIONS.Patient,
   ],
+  Group: EXPORT_OPERATIONS.Group,
 };
 
 function resourceEntry(type: string, revIncludes: Map<string, string[]>): CapabilityStatementRestResource {
@@ -155,6 +159,7 @@ export function buildCapabilityStatement(opts: { baseUrl: string; version: strin
           { code: 'search-system' },
         ],
         searchParam: COLUMN_PARAMS,
+        operation: EXPORT_OPERATIONS.system,
         ...(opts.security ? { security: restSecurity(opts.security) } : {}),
         documentation: ACCESS_DOCUMENTATION,
       },

@@ -37,6 +37,8 @@ import type { Conformance } from './profiles/conformance';
 import { searchConformance } from './profiles/conformance-search';
 import type { ValidateRequest } from './profiles/operations';
 import type { ExpandParams } from './profiles/terminology-ops';
+import { prepareExport, runEverything, type ExportRequest, type OperationDoor } from './export/operations';
+import type { ExportSource } from './export/sources';
 
 export type { DeleteResult, WriteOptions, WriteResult } from './writer';
 
@@ -111,6 +113,8 @@ export class FhirService {
     interaction: Interaction,
     types: readonly string[] | typeof SYSTEM_SEARCH,
     run: (trace: AuditTrace) => Promise<T>,
+    /** The interaction whose SMART scopes are needed (read-only operations need search, not update). */
+    scopeAs: Interaction = interaction,
   ): Promise<T> {
     const trace = new AuditTrace();
     let result: T;
@@ -119,7 +123,7 @@ export class FhirService {
         if (!ctx.principal) throw errors.unauthorized();
         // Insurers, employers, occupational physicians: nothing at all, whatever the path (DMP-RULES.md § 5).
         if (REFUSED_ROLES.has(ctx.principal.role)) throw errors.forbidden(`Access refused (${Reason.refusedRole})`);
-        checkScopes(ctx.principal.scopes, interaction, types);
+        checkScopes(ctx.principal.scopes, scopeAs, types);
         await this.deps.access.sync();
       }
       result = await run(trace);
@@ -500,6 +504,60 @@ export class FhirService {
       this.deps.access?.checkVerifyAudit(ctx, patientId);
       return chainReportParameters(await verifyChain(this.deps.store, patientChain(patientId)));
     });
+  }
+
+  /**
+   * `Patient/{id}/$everything`: the patient's compartment and the directory
+   * resources it references, restricted like a search (export/operations.ts).
+   * @see https://hl7.org/fhir/R4/patient-operation-everything.html
+   */
+  everything(ctx: RequestContext, patientId: string, params: [string, string][], lenient: boolean): Promise<string> {
+    return this.perform(ctx, Interaction.operation, ['Patient'], (trace) => {
+      trace.operation = 'everything';
+      trace.query = searchQuery(`Patient/${patientId}/$everything`, params);
+      return runEverything(this.door(ctx, trace), patientId, params, lenient);
+    }, Interaction.search);
+  }
+
+  /**
+   * Bulk Data kick-off: the decision (access/export.ts) and its AuditEvent;
+   * `start` gets the source the job reads (export/sources.ts).
+   * @see https://hl7.org/fhir/uv/bulkdata/STU2/export.html
+   */
+  exportKickoff<T>(ctx: RequestContext, req: ExportRequest, start: (source: ExportSource) => T): Promise<T> {
+    return this.perform(ctx, Interaction.operation, req.level === 'patient' ? ['Patient'] : [], async (trace) => {
+      trace.operation = 'export';
+      trace.query = `GET ${req.url}`;
+      return start(await prepareExport(this.door(ctx, trace), req));
+    }, Interaction.search);
+  }
+
+  /**
+   * A later request about an export job (status, file download, cancel):
+   * one AuditEvent naming the DMPs the job holds; `run` checks that the
+   * caller owns the job.
+   */
+  exportStep<T>(ctx: RequestContext, operation: string, run: (patients: (ids: readonly string[]) => void) => Promise<T>): Promise<T> {
+    return this.perform(ctx, Interaction.operation, [], (trace) => {
+      trace.operation = operation;
+      trace.level = 'system';
+      return run((ids) => ids.forEach((id) => trace.patient(id)));
+    }, Interaction.search);
+  }
+
+  /** What the export operations use of the service, for one interaction. */
+  private door(ctx: RequestContext, trace: AuditTrace): OperationDoor {
+    return {
+      store: this.deps.store,
+      access: this.deps.access,
+      limits: this.deps.limits,
+      ctx,
+      trace,
+      checkPatient: async (id) => {
+        if ((await this.visibleCurrent(ctx, 'Patient', id, trace)).deleted) throw errors.gone(`Resource Patient/${id} has been deleted`);
+      },
+      observe: (versions) => this.touchAll(trace, versions),
+    };
   }
 
   /**

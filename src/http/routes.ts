@@ -6,6 +6,8 @@ import { etag } from '../fhir/versioning';
 import { bodyOf, bodyReaders } from './body';
 import { conformanceRouter, operationRouter } from './operation-routes';
 import { recordLifeRoutes } from './record-routes';
+import { exportRoutes } from './export-routes';
+import type { ExportJobs } from '../fhir/export/jobs';
 import { preferences } from './negotiate';
 import { criteria, ifMatch, ifNoneExist, queryParams, requestContext, resourceType } from './request';
 import { sendJson, sendOutcome, sendResource, sendWritten } from './respond';
@@ -16,6 +18,10 @@ export interface RouterOptions {
   maxBodyBytes: number;
   /** The CapabilityStatement JSON, built once at start-up. */
   capabilityStatement: string;
+  /** Bulk Data export jobs (absent: `$export` answers that it is not configured). */
+  exportJobs?: ExportJobs;
+  /** Largest page (`_typeFilter` parsing). */
+  maxCount?: number;
 }
 
 /**
@@ -37,6 +43,7 @@ export function fhirRouter(opts: RouterOptions): Router {
   // Extended operations ($validate, $expand...) before the generic /:type/:id routes.
   // The DMP record operations first: the generic operation router answers 'not supported' to the others.
   recordLifeRoutes(router, service, body, ctx, baseUrl);
+  exportRoutes(router, { service, jobs: opts.exportJobs, baseUrl, maxCount: opts.maxCount ?? 1000, ctx });
   router.use(operationRouter({ service, baseUrl, maxBodyBytes: opts.maxBodyBytes }));
   router.use(conformanceRouter({ service, baseUrl }));
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { createApp, type AppDeps } from '../../src/app';
 import type { ResourceStore } from '../../src/store/port';
+import type { ExportSettings } from '../../src/fhir/export/jobs';
 import type { StoreFixture } from './stores';
 
 export const BASE_URL = 'https://dmp.test/fhir';
@@ -17,7 +18,7 @@ export interface TestApp {
 
 export async function openTestApp(
   fixture: StoreFixture,
-  overrides: { maxBodyBytes?: number; validateDmpProfiles?: boolean; bundleMaxEntries?: number } = {},
+  overrides: { maxBodyBytes?: number; validateDmpProfiles?: boolean; bundleMaxEntries?: number; export?: ExportSettings } = {},
 ): Promise<TestApp> {
   const store = await fixture.open();
   const app = createApp({
@@ -27,6 +28,7 @@ export async function openTestApp(
       defaultPageSize: 20,
       maxPageSize: 100,
       bundleMaxEntries: overrides.bundleMaxEntries,
+      export: overrides.export,
     },
     store,
     logger: pino({ level: 'silent' }),

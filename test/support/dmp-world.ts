@@ -5,6 +5,7 @@ import request from 'supertest';
 import { RPPS_SYSTEM, VISIBILITY_SYSTEM } from '../../src/access/codes';
 import { createApp } from '../../src/app';
 import type { ResourceStore } from '../../src/store/port';
+import type { ExportSettings } from '../../src/fhir/export/jobs';
 import { BASE_URL, FHIR_JSON } from './app';
 import { createTestAuth } from './auth';
 import type { StoreFixture } from './stores';
@@ -57,11 +58,11 @@ export interface Client {
   delete(path: string): request.Test;
 }
 
-export async function openDmpWorld(fixture: StoreFixture, opts: { accessListLimit?: number } = {}): Promise<DmpWorld> {
+export async function openDmpWorld(fixture: StoreFixture, opts: { accessListLimit?: number; export?: ExportSettings } = {}): Promise<DmpWorld> {
   const store = await fixture.open();
   const auth = await createTestAuth();
   const app = createApp({
-    config: { baseUrl: BASE_URL, maxBodyBytes: 1024 * 1024, defaultPageSize: 20, maxPageSize: 100 },
+    config: { baseUrl: BASE_URL, maxBodyBytes: 1024 * 1024, defaultPageSize: 20, maxPageSize: 100, export: opts.export },
     store,
     logger: pino({ level: 'silent' }),
     authenticator: auth.authenticator,

@@ -26,6 +26,7 @@ describe('configuration from the environment', () => {
         retryMs: 30000,
       },
       bundleMaxEntries: 1000,
+      export: { dir: 'data/exports', ttlSeconds: 3600, maxRunning: 2 },
     });
   });
 
@@ -53,6 +54,8 @@ describe('configuration from the environment', () => {
       NOTIFY_MAX_ATTEMPTS: '8',
       NOTIFY_RETRY_MS: '60000',
       BUNDLE_MAX_ENTRIES: '250',
+      EXPORT_TTL_SECONDS: '600',
+      EXPORT_MAX_RUNNING: '4',
     });
     expect(c).toEqual({
       port: 9090,
@@ -84,6 +87,7 @@ describe('configuration from the environment', () => {
         retryMs: 60000,
       },
       bundleMaxEntries: 250,
+      export: { dir: '/var/lib/dmp/exports', ttlSeconds: 600, maxRunning: 4 },
     });
   });
 
