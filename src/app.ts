@@ -45,7 +45,7 @@ const PREWARMED_TYPES = [
 ] as const;
 
 export interface AppDeps {
-  config: Pick<Config, 'baseUrl' | 'maxBodyBytes' | 'defaultPageSize' | 'maxPageSize'> & Partial<Pick<Config, 'bundleMaxEntries'>>;
+  config: Pick<Config, 'baseUrl' | 'maxBodyBytes' | 'defaultPageSize' | 'maxPageSize'> & Partial<Pick<Config, 'bundleMaxEntries' | 'binaryMaxBytes'>>;
   store: ResourceStore;
   logger: Logger;
   /** Software version for the CapabilityStatement. */
@@ -103,7 +103,7 @@ export function createApp(deps: AppDeps): Express {
   });
   const validator = conformance.writeValidator;
   const matrix = deps.accessMatrix ?? loadAccessMatrix();
-  const access = new AccessGuard(new AccessFacts(deps.store), matrix, deps.accessListLimit);
+  const access = new AccessGuard(new AccessFacts(deps.store), matrix, deps.accessListLimit, config.baseUrl);
   // Every version carries the access entries, so that any later search can filter inside its query.
   const indexer = dmpIndexer(config.baseUrl, matrix);
   // Compile the index extraction of the DMP's everyday types now, not on the first request that writes one.
@@ -123,6 +123,7 @@ export function createApp(deps: AppDeps): Express {
     audit: recorder,
     limits: { defaultCount: config.defaultPageSize, maxCount: config.maxPageSize },
     bundleMaxEntries: config.bundleMaxEntries,
+    binaryMaxBytes: config.binaryMaxBytes,
   });
   const capabilityStatement = JSON.stringify(
     withProfiles(
@@ -143,7 +144,7 @@ export function createApp(deps: AppDeps): Express {
   if (deps.authenticator) {
     app.use('/fhir', authenticate(deps.authenticator, recorder && ((r) => recorder.unauthenticated(r)), config.baseUrl));
   }
-  app.use('/fhir', fhirRouter({ service, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, capabilityStatement }));
+  app.use('/fhir', fhirRouter({ service, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, binaryMaxBytes: config.binaryMaxBytes, capabilityStatement }));
   app.use((_req: Request, res: Response) => {
     res.status(404).type('application/fhir+json; charset=utf-8').send(
       JSON.stringify({

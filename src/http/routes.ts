@@ -4,6 +4,7 @@ import { errors, informational } from '../fhir/outcomes';
 import { parseJsonPatch } from '../fhir/patch';
 import { etag } from '../fhir/versioning';
 import { bodyOf, bodyReaders } from './body';
+import { binaryRoutes } from './binary-routes';
 import { conformanceRouter, operationRouter } from './operation-routes';
 import { recordLifeRoutes } from './record-routes';
 import { preferences } from './negotiate';
@@ -16,6 +17,8 @@ export interface RouterOptions {
   maxBodyBytes: number;
   /** The CapabilityStatement JSON, built once at start-up. */
   capabilityStatement: string;
+  /** Largest Binary content (BINARY_MAX_SIZE); default 100 MB. */
+  binaryMaxBytes?: number;
 }
 
 /**
@@ -37,6 +40,8 @@ export function fhirRouter(opts: RouterOptions): Router {
   // Extended operations ($validate, $expand...) before the generic /:type/:id routes.
   // The DMP record operations first: the generic operation router answers 'not supported' to the others.
   recordLifeRoutes(router, service, body, ctx, baseUrl);
+  // Binary in its native form (raw bytes, Range) before the generic routes; FHIR JSON falls through to them.
+  binaryRoutes(router, { service, baseUrl, ctx, binaryMaxBytes: opts.binaryMaxBytes ?? 100 * 1024 * 1024 });
   router.use(operationRouter({ service, baseUrl, maxBodyBytes: opts.maxBodyBytes }));
   router.use(conformanceRouter({ service, baseUrl }));
 

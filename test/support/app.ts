@@ -17,7 +17,7 @@ export interface TestApp {
 
 export async function openTestApp(
   fixture: StoreFixture,
-  overrides: { maxBodyBytes?: number; validateDmpProfiles?: boolean; bundleMaxEntries?: number } = {},
+  overrides: { maxBodyBytes?: number; validateDmpProfiles?: boolean; bundleMaxEntries?: number; binaryMaxBytes?: number } = {},
 ): Promise<TestApp> {
   const store = await fixture.open();
   const app = createApp({
@@ -27,6 +27,7 @@ export async function openTestApp(
       defaultPageSize: 20,
       maxPageSize: 100,
       bundleMaxEntries: overrides.bundleMaxEntries,
+      binaryMaxBytes: overrides.binaryMaxBytes,
     },
     store,
     logger: pino({ level: 'silent' }),
