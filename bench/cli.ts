@@ -13,6 +13,7 @@ export const WORKLOADS = [
   'acl-read',
   'acl-search',
   'acl-include',
+  'binary',
 ] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 
