@@ -26,6 +26,7 @@ describe('configuration from the environment', () => {
         retryMs: 30000,
       },
       bundleMaxEntries: 1000,
+      binaryMaxBytes: 100 * 1024 * 1024,
     });
   });
 
@@ -53,6 +54,7 @@ describe('configuration from the environment', () => {
       NOTIFY_MAX_ATTEMPTS: '8',
       NOTIFY_RETRY_MS: '60000',
       BUNDLE_MAX_ENTRIES: '250',
+      BINARY_MAX_SIZE: '20mb',
     });
     expect(c).toEqual({
       port: 9090,
@@ -84,6 +86,7 @@ describe('configuration from the environment', () => {
         retryMs: 60000,
       },
       bundleMaxEntries: 250,
+      binaryMaxBytes: 20 * 1024 * 1024,
     });
   });
 
@@ -124,6 +127,8 @@ describe('configuration from the environment', () => {
     [{ NOTIFY_RETRY_MS: '-5' }, /NOTIFY_RETRY_MS/],
     [{ BUNDLE_MAX_ENTRIES: '0' }, /BUNDLE_MAX_ENTRIES/],
     [{ BUNDLE_MAX_ENTRIES: 'many' }, /BUNDLE_MAX_ENTRIES/],
+    [{ BINARY_MAX_SIZE: '3gb' }, /BINARY_MAX_SIZE/],
+    [{ BINARY_MAX_SIZE: 'big' }, /BINARY_MAX_SIZE/],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
