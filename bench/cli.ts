@@ -14,6 +14,7 @@ export const WORKLOADS = [
   'acl-search',
   'acl-include',
   'export',
+  'binary',
 ] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 

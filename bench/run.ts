@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { aclWorkloads, authorisePharmacist, type AclWorkload } from './acl';
+import { binaryWorkload, type BinaryResult } from './binary';
 import { waitForOutbox } from './outbox';
 import { createBenchAuth, type BenchAuth } from './auth';
 import { useAuthorization } from './http';
@@ -103,7 +104,13 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
     if (searches.length + acl.length > 0 || exporting) dataset = await loadData(server, opts);
     if (searches.length > 0) await runSearches(server, dataset as DataSet, searches, load, results, auth.gp);
     await waitForOutbox(server.dataDir, say);
-    await runCrud(server, opts, opts.only.filter((n) => !n.startsWith('search-') && !n.startsWith('acl-') && n !== 'export'), load, results, auth.gp);
+    await runCrud(server, opts, opts.only.filter((n) => ['create', 'read', 'update'].includes(n)), load, results, auth.gp);
+    let binary: BinaryResult | undefined;
+    if (opts.only.includes('binary')) {
+      say(`\nbinary: raw POST /fhir/Binary of 10 MB for ${opts.duration} s, then GET of those Binaries for ${opts.duration} s (2 in flight)`);
+      binary = await binaryWorkload(server.base, auth.gp, opts.duration);
+      say(`  binary: upload ${binary.uploadMbPerSec.toFixed(1)} MB/s (${binary.uploads} x 10 MB, p50 ${binary.uploadP50Ms} ms), download ${binary.downloadMbPerSec.toFixed(1)} MB/s (${binary.downloads} x 10 MB, p50 ${binary.downloadP50Ms} ms), failures ${binary.failures}`);
+    }
     let memory = server.memory();
     if (acl.length > 0) {
       server = await runAccessControl(server, { ...serverOpts, entry: 'baseline' }, dataset as DataSet, acl, auth, opts, load, results);
@@ -140,6 +147,7 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
       results: results.map((r) => ({ ...r, target: TARGETS[r.name]?.text, targetMet: targetMet(r) })),
       export: exportResult,
       serverMemoryMb: memory,
+      binary,
     });
     say(`Results written to ${path.relative(process.cwd(), file) || file}`);
   } finally {

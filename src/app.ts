@@ -46,7 +46,7 @@ const PREWARMED_TYPES = [
 ] as const;
 
 export interface AppDeps {
-  config: Pick<Config, 'baseUrl' | 'maxBodyBytes' | 'defaultPageSize' | 'maxPageSize'> & Partial<Pick<Config, 'bundleMaxEntries' | 'export'>>;
+  config: Pick<Config, 'baseUrl' | 'maxBodyBytes' | 'defaultPageSize' | 'maxPageSize'> & Partial<Pick<Config, 'bundleMaxEntries' | 'export' | 'binaryMaxBytes'>>;
   store: ResourceStore;
   logger: Logger;
   /** Software version for the CapabilityStatement. */
@@ -104,7 +104,7 @@ export function createApp(deps: AppDeps): Express {
   });
   const validator = conformance.writeValidator;
   const matrix = deps.accessMatrix ?? loadAccessMatrix();
-  const access = new AccessGuard(new AccessFacts(deps.store), matrix, deps.accessListLimit);
+  const access = new AccessGuard(new AccessFacts(deps.store), matrix, deps.accessListLimit, config.baseUrl);
   // Every version carries the access entries, so that any later search can filter inside its query.
   const indexer = dmpIndexer(config.baseUrl, matrix);
   // Compile the index extraction of the DMP's everyday types now, not on the first request that writes one.
@@ -124,6 +124,7 @@ export function createApp(deps: AppDeps): Express {
     audit: recorder,
     limits: { defaultCount: config.defaultPageSize, maxCount: config.maxPageSize },
     bundleMaxEntries: config.bundleMaxEntries,
+    binaryMaxBytes: config.binaryMaxBytes,
   });
   const capabilityStatement = JSON.stringify(
     withProfiles(
@@ -147,7 +148,10 @@ export function createApp(deps: AppDeps): Express {
   // Bulk export jobs and their files (DATA_DIR/exports); without settings, $export says it is not configured.
   const exportJobs = config.export ? new ExportJobs(config.export) : undefined;
   app.locals.exportJobs = exportJobs;
-  app.use('/fhir', fhirRouter({ service, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, capabilityStatement, exportJobs, maxCount: config.maxPageSize }));
+  app.use(
+    '/fhir',
+    fhirRouter({ service, baseUrl: config.baseUrl, maxBodyBytes: config.maxBodyBytes, binaryMaxBytes: config.binaryMaxBytes, capabilityStatement, exportJobs, maxCount: config.maxPageSize }),
+  );
   app.use((_req: Request, res: Response) => {
     res.status(404).type('application/fhir+json; charset=utf-8').send(
       JSON.stringify({

@@ -30,6 +30,8 @@ export interface Config {
   validateDmpProfiles: boolean;
   /** Most entries a batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES, default 1000; more is 413). */
   bundleMaxEntries: number;
+  /** Largest Binary content in bytes (BINARY_MAX_SIZE, default 100mb, at most 2 GB - 1; 413 beyond). */
+  binaryMaxBytes: number;
   /** How the patient's notifications are sent (DMP-RULES.md § 8 item 13; NOTIFY_*, SMTP_*). */
   notify: NotifyConfig;
   /** Bulk Data export: files in DATA_DIR/exports, removed EXPORT_TTL_SECONDS after the kick-off; at most EXPORT_MAX_RUNNING jobs at once. */
@@ -95,6 +97,13 @@ export function parseByteSize(name: string, raw: string): number {
   return Number(m[1]) * factor;
 }
 
+/** BINARY_MAX_SIZE: a size up to 2 GB - 1 (the content size is a FHIR integer in the stored Binary). */
+function binaryMaxBytes(raw: string | undefined): number {
+  const n = raw ? parseByteSize('BINARY_MAX_SIZE', raw) : 100 * 1024 ** 2;
+  if (n < 1 || n > 2 ** 31 - 1) throw new ConfigError(`BINARY_MAX_SIZE must be between 1 byte and 2 GB - 1 (got "${raw}")`);
+  return n;
+}
+
 function url(name: string, raw: string, protocols: string[]): string {
   let parsed: URL;
   try {
@@ -141,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel,
     validateDmpProfiles: validateDmpProfiles === 'true',
     bundleMaxEntries: integer(env, 'BUNDLE_MAX_ENTRIES', 1000, 1, 100000),
+    binaryMaxBytes: binaryMaxBytes(env.BINARY_MAX_SIZE),
     notify: notifyConfig(env, env.DATA_DIR || './data'),
     export: {
       dir: path.join(env.DATA_DIR || './data', 'exports'),

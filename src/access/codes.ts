@@ -73,6 +73,12 @@ export const AccessParam = {
    * probe instead of three (the matrix check of every professional's search).
    */
   patientDocType: 'dmp-pdl',
+  /**
+   * reference: on a DocumentReference, each local Binary its attachments
+   * point to (`Binary/id`): finds the documents through which a Binary may be
+   * read (access/binary.ts).
+   */
+  binary: 'dmp-binary',
 } as const;
 
 /** The letter of each visibility label in `dmp-pdl` entries. */

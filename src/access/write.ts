@@ -1,8 +1,8 @@
 import type { Principal } from '../auth/principal';
 import { Label } from './codes';
-import { ALLOW, deny, Reason, type Decision } from './decision';
+import { ALLOW, deny, hide, Reason, type Decision } from './decision';
 import { dmpAccess, REFUSED_ROLES } from './dmp-access';
-import type { AccessFacets } from './facets';
+import { NO_PATIENT, type AccessFacets } from './facets';
 import { principalKeyString, type PatientFacts } from './facts';
 import type { AccessMatrix } from './matrix';
 import { decideRead } from './read';
@@ -39,6 +39,8 @@ export function decideWrite(p: Principal, w: WriteRequest, factsOf: (patientId: 
   let exception = false;
   if (w.before) {
     const own = w.before.creator === me;
+    // Only its uploader changes a Binary; to anyone else it answers as if unknown (a Binary never confirms it exists).
+    if (!own && w.before.type === 'Binary') return hide(Reason.notCreator);
     if (!own) {
       const read = decideRead(p, w.before, factsOf, matrix);
       if (read.effect !== 'allow') return read;
@@ -62,6 +64,8 @@ function feedTarget(p: Principal, after: AccessFacets, factsOf: (id: string) => 
     if (!f.exists) {
       // A new Patient opens its own DMP.
       if (after.type === 'Patient' && after.patients.length === 1) continue;
+      // A Binary names no patient: it is read through the documents pointing to it (access/binary.ts).
+      if (after.type === 'Binary' && id === NO_PATIENT) continue;
       return deny(Reason.unknownPatient);
     }
     if (f.closed) return deny(Reason.dmpClosed);

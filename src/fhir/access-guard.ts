@@ -7,6 +7,7 @@ import { accessFacets, resourceClass, type AccessFacets } from '../access/facets
 import { unknownPatient, type PatientFacts } from '../access/facts';
 import type { AccessMatrix } from '../access/matrix';
 import { accessHistoryRefusal, historyPatient, verifyAuditRefusal } from '../access/audit-history';
+import { decideBinaryRead, securityContextDocuments } from '../access/binary';
 import { decideRead, PATIENT_LOOKUP_ROLES } from '../access/read';
 import { noPatientData, ownDocumentsExcept, ownSubmissions, searchRestriction, type AccessGroups } from '../access/search-filter';
 import { decideRecordLife, decideWrite, type WriteRequest } from '../access/write';
@@ -30,6 +31,8 @@ export class AccessGuard {
     readonly matrix: AccessMatrix,
     /** Above this many DMPs, a médecin traitant's DMPs are a join in the query, not a list (see GpRelation). */
     private readonly listLimit = GP_LIST_LIMIT,
+    /** The public base (BASE_URL): absolute references under it are local. */
+    private readonly baseUrl = '',
   ) {}
 
   /** What the rules look at in a resource. */
@@ -58,6 +61,28 @@ export class AccessGuard {
     const facets = this.facetsOf(resource);
     const factsOf = await this.factsFor(facets.patients);
     return { resource, facets, decision: decideRead(principalOf(ctx), facets, factsOf, this.matrix) };
+  }
+
+  /**
+   * The read verdict on a Binary (DMP-RULES.md § 4; access/binary.ts): its
+   * own verdict (the uploader), or that of a document pointing to it, whose
+   * patients and labels it then carries (the audit names the document's
+   * DMP). `documents` are the current DocumentReferences found for it
+   * ({@link binaryDocumentIds} names those of its securityContext).
+   */
+  async binaryVerdict(ctx: RequestContext, own: ReadVerdict, documents: readonly VersionRecord[]): Promise<ReadVerdict> {
+    const verdicts = await Promise.all(documents.map((d) => this.readVerdict(ctx, d)));
+    const binary = { creator: own.facets.creator, securityContext: this.binaryDocumentIds(own.resource) };
+    const docs = verdicts.map((v) => ({ id: v.resource.id as string, creator: v.facets.creator, decision: v.decision }));
+    const { decision, via } = decideBinaryRead(own.decision, binary, docs);
+    const through = via !== undefined ? verdicts[via] : undefined;
+    const facets = through ? { ...own.facets, patients: through.facets.patients, labels: through.facets.labels } : own.facets;
+    return { resource: own.resource, facets, decision };
+  }
+
+  /** Ids of the DocumentReferences a Binary's securityContext names. */
+  binaryDocumentIds(binary: Resource): string[] {
+    return securityContextDocuments(binary, this.baseUrl);
   }
 
   /**

@@ -47,11 +47,21 @@ const OPERATIONS: Record<string, { name: string; definition: string; documentati
   Group: EXPORT_OPERATIONS.Group,
 };
 
+/** What a client needs to know of a type beyond the standard interactions. */
+const DOCUMENTATION: Record<string, string> = {
+  Binary:
+    'POST/PUT with raw bytes of any Content-Type (X-Security-Context optional) or as application/fhir+json with base64 data; ' +
+    'GET answers the bytes with the stored Content-Type, or the resource with base64 data for Accept: application/fhir+json; ' +
+    'a single byte Range is honoured (206/416; several ranges get the whole content). Content is stored outside the resource ' +
+    '(BINARY_MAX_SIZE, 413 beyond) and is readable by its uploader and by whoever may read a DocumentReference pointing to it.',
+};
+
 function resourceEntry(type: string, revIncludes: Map<string, string[]>): CapabilityStatementRestResource {
   const params = supportedSearchParameters(type);
   return {
     type: type as CapabilityStatementRestResource['type'],
     profile: `http://hl7.org/fhir/StructureDefinition/${type}`,
+    ...(DOCUMENTATION[type] ? { documentation: DOCUMENTATION[type] } : {}),
     interaction: TYPE_INTERACTIONS.filter((code) => !SERVER_WRITTEN.has(type) || READ_INTERACTIONS.has(code)).map((code) => ({ code })),
     ...(OPERATIONS[type] ? { operation: OPERATIONS[type] } : {}),
     versioning: 'versioned-update',

@@ -1,4 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
+import { attachmentBinaries } from '../access/binary';
+import { AccessParam } from '../access/codes';
 import { accessFacets, accessIndexEntries } from '../access/facets';
 import type { AccessMatrix } from '../access/matrix';
 import { createIndexer } from './search/extract';
@@ -15,5 +17,18 @@ import type { IndexEntry } from './search/index-entry';
  */
 export function dmpIndexer(baseUrl: string, matrix: AccessMatrix): { extract(r: Resource): IndexEntry[] } {
   const base = createIndexer({ baseUrl });
-  return { extract: (r) => [...base.extract(r), ...accessIndexEntries(accessFacets(r, matrix))] };
+  return { extract: (r) => [...base.extract(r), ...accessIndexEntries(accessFacets(r, matrix)), ...binaryEntries(r, baseUrl)] };
+}
+
+/** A document's attachments pointing at local Binaries, so that a Binary read finds them (AccessParam.binary). */
+function binaryEntries(r: Resource, baseUrl: string): IndexEntry[] {
+  return attachmentBinaries(r, baseUrl).map((id) => ({
+    kind: 'reference' as const,
+    param: AccessParam.binary,
+    ref: `Binary/${id}`,
+    type: 'Binary',
+    id,
+    idSystem: null,
+    idValue: null,
+  }));
 }

@@ -39,6 +39,10 @@ import type { ValidateRequest } from './profiles/operations';
 import type { ExpandParams } from './profiles/terminology-ops';
 import { prepareExport, runEverything, type ExportRequest, type OperationDoor } from './export/operations';
 import type { ExportSource } from './export/sources';
+import type { Readable } from 'node:stream';
+import { ContentSession } from './binary/content-session';
+import { binaryRead, type BinaryRead } from './binary/binary-read';
+import { binaryDocuments } from './binary/documents';
 
 export type { DeleteResult, WriteOptions, WriteResult } from './writer';
 
@@ -68,6 +72,17 @@ export interface ServiceDeps {
   audit?: InteractionAuditor;
   /** Most entries a batch or transaction Bundle may hold (BUNDLE_MAX_ENTRIES; default 1000). */
   bundleMaxEntries?: number;
+  /** Largest Binary content in bytes (BINARY_MAX_SIZE; default 100 MB). */
+  binaryMaxBytes?: number;
+}
+
+/** A Binary sent as raw bytes (`POST/PUT Binary` with any Content-Type but FHIR JSON). @see https://hl7.org/fhir/R4/binary.html#rest */
+export interface RawBinary {
+  contentType: string;
+  /** `X-Security-Context`: the reference of the resource whose access rules apply (e.g. `DocumentReference/1`). */
+  securityContext?: string;
+  /** The bytes, streamed to the store (never held whole). */
+  body: Readable;
 }
 
 /** Written only by the server itself: the API refuses to change them (405). */
@@ -212,6 +227,7 @@ export class FhirService {
     body: unknown,
     opts: { ifNoneExist?: [string, string][]; id?: string },
     stage?: Stage,
+    content?: ContentSession,
   ): Promise<WriteResult> {
     refuseReadOnly(type);
     const resource = requireResource(body, type);
@@ -221,7 +237,7 @@ export class FhirService {
     }
     try {
       // The client's id, if any, is ignored: the server assigns ids on create (a transaction assigns them before rewriting references).
-      const stored = await this.writer.create(type, opts.id ?? newId(), resource, this.hooks(ctx, 'create', trace, stage));
+      const stored = await this.writer.create(type, opts.id ?? newId(), resource, this.hooks(ctx, 'create', trace, stage, content));
       return this.written(trace, { resource: stored, created: true });
     } catch (err) {
       // A concurrent conditional create of the same unique key won the race: answer with its resource.
@@ -239,12 +255,21 @@ export class FhirService {
     return this.perform(ctx, Interaction.update, [type], (trace) => this.updateImpl(ctx, trace, type, id, body, opts));
   }
 
-  private async updateImpl(ctx: RequestContext, trace: AuditTrace, type: string, id: string, body: unknown, opts: WriteOptions, stage?: Stage): Promise<WriteResult> {
+  private async updateImpl(
+    ctx: RequestContext,
+    trace: AuditTrace,
+    type: string,
+    id: string,
+    body: unknown,
+    opts: WriteOptions,
+    stage?: Stage,
+    content?: ContentSession,
+  ): Promise<WriteResult> {
     trace.level = 'instance';
     refuseReadOnly(type);
     const resource = requireResource(body, type);
     requireMatchingId(resource, id);
-    return this.written(trace, await this.writer.update(type, id, resource, opts, this.hooks(ctx, 'update', trace, stage)).catch(rethrowUnique));
+    return this.written(trace, await this.writer.update(type, id, resource, opts, this.hooks(ctx, 'update', trace, stage, content)).catch(rethrowUnique));
   }
 
   /**
@@ -279,10 +304,19 @@ export class FhirService {
     return this.perform(ctx, Interaction.patch, [type], (trace) => this.patchImpl(ctx, trace, type, id, ops, opts));
   }
 
-  private async patchImpl(ctx: RequestContext, trace: AuditTrace, type: string, id: string, ops: Operation[], opts: WriteOptions, stage?: Stage): Promise<WriteResult> {
+  private async patchImpl(
+    ctx: RequestContext,
+    trace: AuditTrace,
+    type: string,
+    id: string,
+    ops: Operation[],
+    opts: WriteOptions,
+    stage?: Stage,
+    content?: ContentSession,
+  ): Promise<WriteResult> {
     trace.level = 'instance';
     refuseReadOnly(type);
-    return this.written(trace, await this.writer.patch(type, id, ops, opts, this.hooks(ctx, 'patch', trace, stage)).catch(rethrowUnique));
+    return this.written(trace, await this.writer.patch(type, id, ops, opts, this.hooks(ctx, 'patch', trace, stage, content)).catch(rethrowUnique));
   }
 
   /** Conditional patch: exactly one match is patched; none is 404, several 412. */
@@ -322,6 +356,44 @@ export class FhirService {
       const match = await this.conditional.single(ctx, type, criteria, 'delete');
       return match ? this.writer.delete(type, match.id, {}, this.hooks(ctx, 'delete', trace)) : { deleted: false };
     });
+  }
+
+  /**
+   * `POST Binary` with raw bytes: the content is streamed to the store (outside
+   * the resource JSON) once the write is checked, then the version is written.
+   * @see https://hl7.org/fhir/R4/binary.html#rest
+   */
+  createBinary(ctx: RequestContext, raw: RawBinary): Promise<WriteResult> {
+    return this.perform(ctx, Interaction.create, ['Binary'], (trace) =>
+      this.createImpl(ctx, trace, 'Binary', rawBinaryResource(raw), {}, undefined, this.contentSession(raw.body)),
+    );
+  }
+
+  /** `PUT Binary/{id}` with raw bytes: a new version (or the Binary created with this id). */
+  updateBinary(ctx: RequestContext, id: string, raw: RawBinary, opts: WriteOptions = {}): Promise<WriteResult> {
+    return this.perform(ctx, Interaction.update, ['Binary'], (trace) =>
+      this.updateImpl(ctx, trace, 'Binary', id, { ...rawBinaryResource(raw), id }, opts, undefined, this.contentSession(raw.body)),
+    );
+  }
+
+  /**
+   * Read or vread of a Binary for its bytes: decided (the Binary's uploader,
+   * or a reader of a DocumentReference pointing to it: access/binary.ts) and
+   * audited like any read, before any byte is sent.
+   * @see https://hl7.org/fhir/R4/binary.html#rest
+   * @see https://profiles.ihe.net/ITI/MHD/ITI-68.html
+   */
+  readBinary(ctx: RequestContext, id: string, versionId?: string): Promise<BinaryRead> {
+    const interaction = versionId === undefined ? Interaction.read : Interaction.vread;
+    return this.perform(ctx, interaction, ['Binary'], async (trace) => {
+      const r = versionId === undefined ? await this.readImpl(ctx, trace, 'Binary', id) : await this.vreadImpl(ctx, trace, 'Binary', id, versionId);
+      return binaryRead(this.deps.store, r);
+    });
+  }
+
+  /** The content of the Binaries one interaction writes (see binary/content-session.ts). */
+  private contentSession(raw?: Readable): ContentSession {
+    return new ContentSession(this.deps.store, this.deps.binaryMaxBytes ?? DEFAULT_BINARY_MAX_BYTES, raw);
   }
 
   /**
@@ -590,7 +662,9 @@ export class FhirService {
    */
   async transaction(ctx: RequestContext, body: unknown, prefer: ReturnPreference): Promise<string> {
     const { entries } = bundleKind(body, this.deps.bundleMaxEntries ?? 1000);
-    const port = new TransactionPortImpl(this.transactionPaths(ctx), this.deps.store);
+    // One content session for every Binary of the bundle: removed if the transaction fails.
+    const content = this.contentSession();
+    const port = new TransactionPortImpl(this.transactionPaths(ctx, content), this.deps.store);
     try {
       if (this.deps.access) {
         if (!ctx.principal) throw errors.unauthorized();
@@ -603,6 +677,7 @@ export class FhirService {
       return done.json;
     } catch (err) {
       const refusal = err instanceof StoreUnavailable ? errors.unavailable() : err;
+      await content.discard();
       // The failing entry (nothing was stored); a refusal before any entry (401, refused role) as the transaction itself.
       const failed = port.audited(undefined, refusal);
       if (failed.length > 0) await this.auditEntries(ctx, failed);
@@ -612,16 +687,16 @@ export class FhirService {
   }
 
   /** The private paths a transaction runs its entries through (stage: writes collected for the commit). */
-  private transactionPaths(ctx: RequestContext): TransactionPaths {
+  private transactionPaths(ctx: RequestContext, content: ContentSession): TransactionPaths {
     const scopes = (interaction: Interaction, type: string) => {
       if (this.deps.access && ctx.principal) checkScopes(ctx.principal.scopes, interaction, [type]);
     };
     return {
       scopes,
       // Each entry's trace is not recorded: its AuditEvent is built from the port's per-entry list (auditEntries).
-      create: (type, b, opts, stage) => this.createImpl(ctx, new AuditTrace(), type, b, opts, stage),
-      update: (type, id, b, opts, stage) => this.updateImpl(ctx, new AuditTrace(), type, id, b, opts, stage),
-      patch: (type, id, ops, opts, stage) => this.patchImpl(ctx, new AuditTrace(), type, id, ops, opts, stage),
+      create: (type, b, opts, stage) => this.createImpl(ctx, new AuditTrace(), type, b, opts, stage, content),
+      update: (type, id, b, opts, stage) => this.updateImpl(ctx, new AuditTrace(), type, id, b, opts, stage, content),
+      patch: (type, id, ops, opts, stage) => this.patchImpl(ctx, new AuditTrace(), type, id, ops, opts, stage, content),
       delete: (type, id, opts, stage) => this.deleteImpl(ctx, new AuditTrace(), type, id, opts, stage),
       read: (type, id) => this.readImpl(ctx, new AuditTrace(), type, id),
       vread: (type, id, vid) => this.vreadImpl(ctx, new AuditTrace(), type, id, vid),
@@ -698,10 +773,11 @@ export class FhirService {
   }
 
   /** The write hooks of FhirService, which also tell the audit what the write touched (even when it is refused). */
-  private hooks(ctx: RequestContext, op: 'create' | 'update' | 'patch' | 'delete', trace: AuditTrace, stage?: Stage): WriteHooks {
+  private hooks(ctx: RequestContext, op: 'create' | 'update' | 'patch' | 'delete', trace: AuditTrace, stage?: Stage, content?: ContentSession): WriteHooks {
     const base = writeHooks(ctx, op, this.deps.access);
     // In a transaction, the version is collected for the one commit instead of written.
-    const hooks = stage ? { ...base, stage } : base;
+    // A Binary's bytes go to the store, outside its JSON, before its version (every write path, Bundles included).
+    const hooks: WriteHooks = { ...base, ...(stage ? { stage } : {}), content: content ?? this.contentSession() };
     const access = this.deps.access;
     if (!access || !this.deps.audit) return hooks;
     const check = hooks.check;
@@ -771,7 +847,10 @@ export class FhirService {
         trace.touchRef(type, id);
         throw errors.notFound(unknown);
       }
-      const verdict = await this.deps.access.readVerdict(ctx, live);
+      const own = await this.deps.access.readVerdict(ctx, live);
+      // A Binary is read through the documents pointing to it (DMP-RULES.md § 4), and is never a 403.
+      const verdict =
+        type === 'Binary' ? await this.deps.access.binaryVerdict(ctx, own, await binaryDocuments(this.deps.store, id, this.deps.access.binaryDocumentIds(own.resource))) : own;
       // Named in the audit whether allowed or not: the patient's history shows refused attempts too.
       trace.touch(verdict.resource, verdict.facets, versionId ?? current.versionId);
       enforceRead(verdict, unknown);
@@ -780,6 +859,14 @@ export class FhirService {
     }
     return current;
   }
+}
+
+/** BINARY_MAX_SIZE's default. */
+const DEFAULT_BINARY_MAX_BYTES = 100 * 1024 * 1024;
+
+/** The Binary resource of a raw upload, before its bytes are stored. */
+function rawBinaryResource(raw: RawBinary): Resource {
+  return { resourceType: 'Binary', contentType: raw.contentType, ...(raw.securityContext ? { securityContext: { reference: raw.securityContext } } : {}) } as Resource;
 }
 
 /** Collects a transaction's prepared versions (WriteHooks.stage). */

@@ -38,6 +38,17 @@ export interface WriteHooks {
    * collected versions together with ResourceStore.writeAll.
    */
   stage?: (write: VersionWrite) => void;
+  /**
+   * Puts content held outside the JSON (a Binary's bytes) in the store once
+   * the version is checked and valid, and returns the resource to store
+   * (with a pointer instead of the bytes); it runs before the version is
+   * written, so no version points at missing content.
+   */
+  content?: {
+    prepare(resource: Resource, previous: Resource | undefined): Promise<Resource>;
+    /** Called when the write fails for good: the content it put is pointed at by no version. */
+    discard(): Promise<void>;
+  };
 }
 
 export interface WriteResult {
@@ -71,7 +82,7 @@ export class ResourceWriter {
 
   /** A new resource with a server-assigned id. */
   async create(type: string, id: string, resource: Resource, hooks: WriteHooks = {}): Promise<StoredResource> {
-    return this.append(type, id, resource, 'POST', undefined, hooks);
+    return discardOnFailure(hooks, () => this.append(type, id, resource, 'POST', undefined, hooks));
   }
 
   /** Update, or create with the client's id when absent or deleted. */
@@ -83,7 +94,7 @@ export class ResourceWriter {
       }
       checkIfMatch(type, id, current, opts);
       return { resource: await this.append(type, id, resource, 'PUT', current, hooks), created };
-    });
+    }, hooks);
   }
 
   patch(type: string, id: string, ops: Operation[], opts: WriteOptions, hooks: WriteHooks = {}): Promise<WriteResult> {
@@ -95,7 +106,7 @@ export class ResourceWriter {
       checkIfMatch(type, id, live, opts);
       const patched = applyJsonPatch(JSON.parse(live.json as string) as Resource, ops);
       return { resource: await this.append(type, id, patched, 'PATCH', live, hooks), created: false };
-    });
+    }, hooks);
   }
 
   /** A new version computed from the current live one (server-side changes such as `$close`). */
@@ -103,7 +114,7 @@ export class ResourceWriter {
     return this.mutate(type, id, {}, async (current) => {
       const live = requireLive(type, id, current);
       return this.append(type, id, change(JSON.parse(live.json as string) as Resource), 'PUT', live, hooks);
-    });
+    }, hooks);
   }
 
   /** Appends a tombstone; deleting a deleted resource changes nothing. */
@@ -132,7 +143,7 @@ export class ResourceWriter {
         index: [],
       });
       return { versionId, deleted: true };
-    });
+    }, hooks);
   }
 
   /** Writes the version now, or hands it to the transaction collecting it. */
@@ -145,8 +156,8 @@ export class ResourceWriter {
   }
 
   /** Runs `step` on the current version, queued per resource, retrying lost races as described above. */
-  private mutate<T>(type: string, id: string, opts: WriteOptions, step: (current: VersionRecord | undefined) => Promise<T>): Promise<T> {
-    return this.queue.run(`${type}/${id}`, async () => {
+  private mutate<T>(type: string, id: string, opts: WriteOptions, step: (current: VersionRecord | undefined) => Promise<T>, hooks: WriteHooks): Promise<T> {
+    return this.queue.run(`${type}/${id}`, () => discardOnFailure(hooks, async () => {
       for (let attempt = 0; ; attempt++) {
         const current = await this.deps.store.readCurrent(type, id);
         try {
@@ -163,7 +174,7 @@ export class ResourceWriter {
           }
         }
       }
-    });
+    }));
   }
 
   /**
@@ -194,6 +205,9 @@ export class ResourceWriter {
       throw errors.invalid(issues);
     }
     const warnings = found.filter((i) => i.severity === 'warning');
+    if (hooks.content) {
+      stamped = await hooks.content.prepare(stamped, before);
+    }
     const json = JSON.stringify(stamped);
     await this.put(hooks, {
       type,
@@ -208,6 +222,16 @@ export class ResourceWriter {
       uniqueKeys: this.deps.uniqueKeys?.(stamped),
     });
     return { type, id, versionId, lastUpdated, json, ...(warnings.length > 0 ? { warnings } : {}) };
+  }
+}
+
+/** Runs a write; if it fails, the content it put for a Binary is removed (no version points at it). */
+async function discardOnFailure<T>(hooks: WriteHooks, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    await hooks.content?.discard();
+    throw err;
   }
 }
 

@@ -18,7 +18,8 @@ export function sendOutcome(req: Request, res: Response, status: number, outcome
   sendJson(req, res, status, JSON.stringify(outcome));
 }
 
-function versionHeaders(res: Response, r: Pick<StoredResource, 'versionId' | 'lastUpdated'>): void {
+/** ETag and Last-Modified of a version. @see https://hl7.org/fhir/R4/http.html#versioning */
+export function versionHeaders(res: Response, r: Pick<StoredResource, 'versionId' | 'lastUpdated'>): void {
   res.setHeader('ETag', etag(r.versionId));
   res.setHeader('Last-Modified', new Date(r.lastUpdated).toUTCString());
 }
@@ -29,13 +30,19 @@ function versionHeaders(res: Response, r: Pick<StoredResource, 'versionId' | 'la
  * @see https://hl7.org/fhir/R4/http.html#cread
  */
 export function sendResource(req: Request, res: Response, r: StoredResource): void {
+  if (notModified(req, res, r)) return;
+  sendJson(req, res, 200, r.json);
+}
+
+/** Sets the version headers and answers 304 when `If-None-Match` names the current version (true: answered). */
+export function notModified(req: Request, res: Response, r: Pick<StoredResource, 'versionId' | 'lastUpdated'>): boolean {
   versionHeaders(res, r);
   const inm = req.headers['if-none-match'];
   if (inm && inm.split(',').some((t) => t.trim() === etag(r.versionId) || t.trim() === `"${r.versionId}"`)) {
     res.status(304).end();
-    return;
+    return true;
   }
-  sendJson(req, res, 200, r.json);
+  return false;
 }
 
 /**

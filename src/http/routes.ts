@@ -4,6 +4,7 @@ import { errors, informational } from '../fhir/outcomes';
 import { parseJsonPatch } from '../fhir/patch';
 import { etag } from '../fhir/versioning';
 import { bodyOf, bodyReaders } from './body';
+import { binaryRoutes } from './binary-routes';
 import { conformanceRouter, operationRouter } from './operation-routes';
 import { recordLifeRoutes } from './record-routes';
 import { exportRoutes } from './export-routes';
@@ -22,6 +23,8 @@ export interface RouterOptions {
   exportJobs?: ExportJobs;
   /** Largest page (`_typeFilter` parsing). */
   maxCount?: number;
+  /** Largest Binary content (BINARY_MAX_SIZE); default 100 MB. */
+  binaryMaxBytes?: number;
 }
 
 /**
@@ -44,6 +47,8 @@ export function fhirRouter(opts: RouterOptions): Router {
   // The DMP record operations first: the generic operation router answers 'not supported' to the others.
   recordLifeRoutes(router, service, body, ctx, baseUrl);
   exportRoutes(router, { service, jobs: opts.exportJobs, baseUrl, maxCount: opts.maxCount ?? 1000, ctx });
+  // Binary in its native form (raw bytes, Range) before the generic routes; FHIR JSON falls through to them.
+  binaryRoutes(router, { service, baseUrl, ctx, binaryMaxBytes: opts.binaryMaxBytes ?? 100 * 1024 * 1024 });
   router.use(operationRouter({ service, baseUrl, maxBodyBytes: opts.maxBodyBytes }));
   router.use(conformanceRouter({ service, baseUrl }));
 

@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { IndexEntry } from '../fhir/search/index-entry';
 import type { Condition, SearchPlan, SearchPage } from '../fhir/search/plan';
 
@@ -99,6 +100,34 @@ export interface ResourceStore {
 
   /** Removes a chain and all its links (the purge of a DMP closed more than 10 years ago, with its audit). */
   purgeChain(chain: string): Promise<void>;
+
+  /**
+   * Stores content outside the versions (the bytes of a Binary): reads
+   * `source` to its end, streaming (never holding it whole), under a new id, and resolves with that id only once the
+   * content is durable. A version pointing at it is written afterwards, so
+   * no version ever points at missing content; content whose version never
+   * came (a refused write, a crash in between) is unreachable, and removed
+   * by {@link deleteContent} when the writer knows. If `source` fails
+   * (e.g. too large), nothing is kept and the promise rejects with its error.
+   * @see https://hl7.org/fhir/R4/binary.html
+   */
+  putContent(source: Readable): Promise<string>;
+
+  /**
+   * The bytes of stored content, streamed, from `range.start` (inclusive) to
+   * `range.end` (exclusive), or all of them. Rejects (or the stream fails)
+   * when the id is unknown.
+   */
+  openContent(id: string, range?: ContentRange): Promise<Readable>;
+
+  /** Removes content (unknown ids are ignored). */
+  deleteContent(id: string): Promise<void>;
+}
+
+/** A byte range of stored content: start inclusive, end exclusive. */
+export interface ContentRange {
+  start: number;
+  end: number;
 }
 
 /**

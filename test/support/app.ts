@@ -18,7 +18,7 @@ export interface TestApp {
 
 export async function openTestApp(
   fixture: StoreFixture,
-  overrides: { maxBodyBytes?: number; validateDmpProfiles?: boolean; bundleMaxEntries?: number; export?: ExportSettings } = {},
+  overrides: { maxBodyBytes?: number; validateDmpProfiles?: boolean; bundleMaxEntries?: number; export?: ExportSettings; binaryMaxBytes?: number } = {},
 ): Promise<TestApp> {
   const store = await fixture.open();
   const app = createApp({
@@ -29,6 +29,7 @@ export async function openTestApp(
       maxPageSize: 100,
       bundleMaxEntries: overrides.bundleMaxEntries,
       export: overrides.export,
+      binaryMaxBytes: overrides.binaryMaxBytes,
     },
     store,
     logger: pino({ level: 'silent' }),

@@ -10,6 +10,8 @@ const ROOT = path.join(__dirname, '..', '..');
 /** A real server process (dist/src/server.js, built by the global setup) on a loopback port. */
 export interface ServerProcess {
   url: string;
+  /** The child's process id (e.g. to read its memory in /proc). */
+  pid: number;
   stop(): Promise<void>;
   /** Kills the process at once (SIGKILL: no graceful shutdown, as in a crash); resolves once it is gone. */
   kill(): Promise<void>;
@@ -70,6 +72,7 @@ export async function startServer(env: Record<string, string>, auth: TestAuth): 
   }
   return {
     url,
+    pid: child.pid as number,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -27,6 +27,7 @@ describe('configuration from the environment', () => {
       },
       bundleMaxEntries: 1000,
       export: { dir: 'data/exports', ttlSeconds: 3600, maxRunning: 2 },
+      binaryMaxBytes: 100 * 1024 * 1024,
     });
   });
 
@@ -56,6 +57,7 @@ describe('configuration from the environment', () => {
       BUNDLE_MAX_ENTRIES: '250',
       EXPORT_TTL_SECONDS: '600',
       EXPORT_MAX_RUNNING: '4',
+      BINARY_MAX_SIZE: '20mb',
     });
     expect(c).toEqual({
       port: 9090,
@@ -88,6 +90,7 @@ describe('configuration from the environment', () => {
       },
       bundleMaxEntries: 250,
       export: { dir: '/var/lib/dmp/exports', ttlSeconds: 600, maxRunning: 4 },
+      binaryMaxBytes: 20 * 1024 * 1024,
     });
   });
 
@@ -128,6 +131,8 @@ describe('configuration from the environment', () => {
     [{ NOTIFY_RETRY_MS: '-5' }, /NOTIFY_RETRY_MS/],
     [{ BUNDLE_MAX_ENTRIES: '0' }, /BUNDLE_MAX_ENTRIES/],
     [{ BUNDLE_MAX_ENTRIES: 'many' }, /BUNDLE_MAX_ENTRIES/],
+    [{ BINARY_MAX_SIZE: '3gb' }, /BINARY_MAX_SIZE/],
+    [{ BINARY_MAX_SIZE: 'big' }, /BINARY_MAX_SIZE/],
   ])('%j is refused with a message naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);

@@ -1,6 +1,8 @@
+import type { Readable } from 'node:stream';
 import { MongoClient, type Collection, type Db } from 'mongodb';
 import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
-import type { ChainedWrite, ChainHead, ChainLink, HistoryPage, HistoryQuery, ResourceStore, VersionRecord, VersionWrite } from '../port';
+import type { ChainedWrite, ChainHead, ChainLink, ContentRange, HistoryPage, HistoryQuery, ResourceStore, VersionRecord, VersionWrite } from '../port';
+import { GridFsContent } from './content-gridfs';
 import { ChainLog, type ChainDoc, type ChainLinkDoc } from './chains';
 import { RECORD_PROJECTION, resourceKey, toRecord, versionKey, type CurrentDoc, type VersionDoc } from './documents';
 import { readHistory } from './history';
@@ -80,6 +82,8 @@ export class MongoStore implements ResourceStore {
   private caps?: MongoCapabilities;
   private staged?: StagedCommit;
   private native?: NativeCommit;
+  /** Binary bytes in GridFS (content-gridfs.ts). */
+  private content?: GridFsContent;
 
   constructor(readonly options: MongoOptions) {}
 
@@ -128,6 +132,7 @@ export class MongoStore implements ResourceStore {
     // Before serving anything, so that searches see every committed version and no half transaction.
     await staged.sweep();
     await this.log.recover();
+    this.content = new GridFsContent(db);
     this.client = client;
     this.db = db;
   }
@@ -291,5 +296,22 @@ export class MongoStore implements ResourceStore {
 
   listChains(after: string | undefined, limit: number): Promise<string[]> {
     return guarded(() => this.ready().chains.list(after, limit));
+  }
+
+  putContent(source: Readable): Promise<string> {
+    return guarded(() => this.gridFs().put(source));
+  }
+
+  openContent(id: string, range?: ContentRange): Promise<Readable> {
+    return guarded(() => this.gridFs().open(id, range));
+  }
+
+  deleteContent(id: string): Promise<void> {
+    return guarded(() => this.gridFs().delete(id));
+  }
+
+  private gridFs(): GridFsContent {
+    this.ready();
+    return this.content as GridFsContent;
   }
 }

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import type { SearchPage, SearchPlan } from '../../fhir/search/plan';
 import {
   checkDistinct,
@@ -10,6 +11,7 @@ import {
   UniqueConflict,
   VersionConflict,
   type ChainedWrite,
+  type ContentRange,
   type ChainHead,
   type ChainLink,
   type HistoryPage,
@@ -19,6 +21,7 @@ import {
   type VersionWrite,
 } from '../port';
 import { ChainTables } from './chains';
+import { ContentFiles } from './content-files';
 import { readHistory } from './history';
 import { IndexRows } from './index-rows';
 import { KeyTables } from './key-tables';
@@ -93,6 +96,8 @@ export class SqliteStore implements ResourceStore {
   private readonly cache = new Map<string, Database.Statement>();
   /** Applies a writeAll group; called inside the flush transaction, it runs as a SAVEPOINT (see flush). */
   private readonly group: (writes: readonly VersionWrite[]) => void;
+  /** Binary bytes, as files beside the database (content-files.ts). */
+  private readonly content: ContentFiles;
 
   constructor(options: SqliteOptions) {
     const fileName = options.fileName ?? 'fhir.sqlite';
@@ -118,6 +123,7 @@ export class SqliteStore implements ResourceStore {
     // fifth (measured with a store-only benchmark: 270 -> 215 us per Patient).
     this.db.pragma('wal_autocheckpoint = 10000');
     this.db.exec(SCHEMA);
+    this.content = new ContentFiles(fileName === ':memory:' ? undefined : options.dataDir);
     this.rows = new IndexRows(this.db);
     this.keys = new KeyTables(this.db);
     this.chains = new ChainTables(this.db);
@@ -193,6 +199,7 @@ export class SqliteStore implements ResourceStore {
       await Promise.all([...this.syncing]);
     }
     this.db.close();
+    this.content.close();
     if (this.walFd !== undefined) {
       fs.closeSync(this.walFd);
       this.walFd = undefined;
@@ -437,5 +444,17 @@ export class SqliteStore implements ResourceStore {
 
   async listChains(after: string | undefined, limit: number): Promise<string[]> {
     return this.chains.list(after, limit);
+  }
+
+  putContent(source: Readable): Promise<string> {
+    return this.content.put(source);
+  }
+
+  openContent(id: string, range?: ContentRange): Promise<Readable> {
+    return this.content.open(id, range);
+  }
+
+  deleteContent(id: string): Promise<void> {
+    return this.content.delete(id);
   }
 }
