@@ -128,6 +128,60 @@ describe.each(STORES)('decimal precision ($name)', (fixture) => {
     expect(valuesIn((await send('post', '/fhir', read)).text)).toEqual(['9.900', '3.90', '6.10', '42', '1']);
   });
 
+  describe('numeric search compares the precision ranges of the search value and of the stored text', () => {
+    // name -> stored lexeme
+    const stored: Record<string, string> = { a: '1.50', b: '1.5', c: '1.51', d: '1.4', f: '2.0', h: '1e2', i: '100' };
+    const ids = new Map<string, string>();
+    beforeAll(async () => {
+      for (const [name, value] of Object.entries(stored)) {
+        const res = await send('post', '/fhir/Observation', observationText(value, `"identifier":[{"system":"urn:dec-search","value":"${name}"}],`));
+        expect(res.status).toBe(201);
+        ids.set(res.body.id as string, name);
+        const risk = `{"resourceType":"RiskAssessment","status":"final","identifier":[{"system":"urn:dec-search","value":"${name}"}],"subject":{"reference":"Patient/dec"},"prediction":[{"probabilityDecimal":${value}}]}`;
+        const r = await send('post', '/fhir/RiskAssessment', risk);
+        expect(r.status).toBe(201);
+        ids.set(r.body.id as string, name);
+      }
+    });
+    const names = async (query: string) => {
+      const res = await get(`/fhir/${query}&identifier=urn:dec-search|&_count=100`);
+      expect(res.status).toBe(200);
+      return ((res.body.entry ?? []) as { resource: { id: string } }[]).map((e) => ids.get(e.resource.id)).sort().join(',');
+    };
+
+    test.each([
+      // eq: the search range contains the stored one. 1.5 = [1.45, 1.55); 1.50 = [1.495, 1.505).
+      ['1.5', 'a,b,c'],
+      ['1.50', 'a'],
+      ['1.51', 'c'],
+      ['eq1.50', 'a'],
+      ['ne1.50', 'b,c,d,f,h,i'],
+      ['1e2', 'h,i'],
+      ['100', 'i'],
+      // The ordering prefixes compare the exact values.
+      ['gt1.5', 'c,f,h,i'],
+      ['ge1.50', 'a,b,c,f,h,i'],
+      ['lt1.50', 'd'],
+      ['le1.5', 'a,b,d'],
+      // sa / eb: the stored range lies wholly above / below the search range.
+      ['sa1.5', 'f,h,i'],
+      ['eb1.5', 'd'],
+      ['sa1.50', 'c,f,h,i'],
+      // ap: overlaps the search range widened by 10% of the value: [1.35, 1.65].
+      ['ap1.5', 'a,b,c,d'],
+      ['ap1.9', 'f'],
+    ])('value-quantity and probability=%s find %s', async (q, expected) => {
+      expect(await names(`Observation?value-quantity=${encodeURIComponent(q)}`)).toBe(expected);
+      expect(await names(`Observation?value-quantity=${encodeURIComponent(`${q}|http://unitsofmeasure.org|mmol/L`)}`)).toBe(expected);
+      expect(await names(`RiskAssessment?probability=${encodeURIComponent(q)}`)).toBe(expected);
+    });
+
+    test('composite parameters and component values use the same ranges', async () => {
+      expect(await names(`Observation?component-value-quantity=1.50`)).toBe('a');
+      expect(await names(`Observation?combo-value-quantity=1.5`)).toBe('a,b,c');
+    });
+  });
+
   test('bad JSON is still a 400 OperationOutcome, with or without decimals; a huge body still 413', async () => {
     for (const bad of ['{"resourceType":"Observation","valueQuantity":{"value":1.50,}}', '{"value":01.5}', '{"value":1.50']) {
       const res = await send('post', '/fhir/Observation', bad);

@@ -125,9 +125,9 @@ function fieldsOf(e: Exclude<IndexEntry, { kind: 'composite' }>): Record<string,
     case 'date':
       return { low: e.low, high: e.high };
     case 'number':
-      return { value: e.value };
+      return { value: e.value, low: e.low, high: e.high };
     case 'quantity':
-      return { value: e.value, system: e.system, code: e.code, unit: e.unit };
+      return { value: e.value, low: e.low, high: e.high, system: e.system, code: e.code, unit: e.unit };
     case 'uri':
       return { value: e.value };
   }
