@@ -1,5 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
-import { applyPatch, type Operation } from 'rfc6902';
+import type { Operation } from 'rfc6902';
+import { cloneJson } from './json/lexemes';
+import { applyOperation } from './json/patch-lexemes';
 import { errors } from './outcomes';
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
@@ -47,13 +49,13 @@ export function parseJsonPatch(body: unknown): Operation[] {
  * stored resource is untouched. The patch may not change `resourceType` or `id`.
  */
 export function applyJsonPatch(resource: Resource, ops: Operation[]): Resource {
-  const copy = structuredClone(resource) as Resource;
-  const results = applyPatch(copy, ops);
-  const failed = results.findIndex((r) => r !== null);
-  if (failed >= 0) {
-    const err = results[failed] as Error;
+  // Copied and applied keeping decimals' texts (a patch replacing a value with 1.50 stores 1.50).
+  const copy = cloneJson(resource);
+  for (let i = 0; i < ops.length; i++) {
+    const err = applyOperation(copy, ops[i]);
+    if (err === null) continue;
     const reason = err.name === 'TestError' ? 'its test failed' : 'its path does not exist or cannot be applied';
-    throw errors.unprocessable(`JSON Patch operation ${failed} (${ops[failed].op} ${ops[failed].path}) failed: ${reason}`);
+    throw errors.unprocessable(`JSON Patch operation ${i} (${ops[i].op} ${ops[i].path}) failed: ${reason}`);
   }
   if (typeof copy !== 'object' || copy === null || Array.isArray(copy)) {
     throw errors.unprocessable('The patched document is not a resource');

@@ -1,6 +1,7 @@
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
 import { VersionConflict, type ResourceStore, type VersionRecord, type VersionWrite, type WriteMethod } from '../store/port';
+import { parseJson, stringifyJson } from './json/lossless';
 import { KeyedQueue } from './keyed-queue';
 import { errors } from './outcomes';
 import { applyJsonPatch } from './patch';
@@ -104,7 +105,7 @@ export class ResourceWriter {
         await hooks.check(liveResource(live), undefined);
       }
       checkIfMatch(type, id, live, opts);
-      const patched = applyJsonPatch(JSON.parse(live.json as string) as Resource, ops);
+      const patched = applyJsonPatch(parseJson(live.json as string) as Resource, ops);
       return { resource: await this.append(type, id, patched, 'PATCH', live, hooks), created: false };
     }, hooks);
   }
@@ -113,7 +114,7 @@ export class ResourceWriter {
   async replace(type: string, id: string, change: (current: Resource) => Resource, hooks: WriteHooks = {}): Promise<StoredResource> {
     return this.mutate(type, id, {}, async (current) => {
       const live = requireLive(type, id, current);
-      return this.append(type, id, change(JSON.parse(live.json as string) as Resource), 'PUT', live, hooks);
+      return this.append(type, id, change(parseJson(live.json as string) as Resource), 'PUT', live, hooks);
     }, hooks);
   }
 
@@ -208,7 +209,7 @@ export class ResourceWriter {
     if (hooks.content) {
       stamped = await hooks.content.prepare(stamped, before);
     }
-    const json = JSON.stringify(stamped);
+    const json = stringifyJson(stamped);
     await this.put(hooks, {
       type,
       id,

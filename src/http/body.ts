@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { parseJson as parseLossless } from '../fhir/json/lossless';
 import { errors } from '../fhir/outcomes';
 import { isJsonContentType, mediaType } from './negotiate';
 
@@ -33,7 +34,8 @@ function parseJson(buf: unknown): unknown {
     throw errors.badRequest('The request body is empty');
   }
   try {
-    return JSON.parse(text);
+    // Lossless: a decimal sent as 1.50 keeps its text (fhir/json/lexemes.ts).
+    return parseLossless(text);
   } catch {
     // The parser's message may quote the body: keep it out of the response.
     throw errors.badRequest('The request body is not valid JSON');

@@ -1,12 +1,13 @@
 import type { OperationOutcome } from '@medplum/fhirtypes';
 import type { Request, Response } from 'express';
+import { parseJson, stringifyJson } from '../fhir/json/lossless';
 import { informational } from '../fhir/outcomes';
 import { etag, type StoredResource } from '../fhir/versioning';
 import { preferences, responseType } from './negotiate';
 
 /** Sends JSON text with the negotiated FHIR content type. */
 export function sendJson(req: Request, res: Response, status: number, json: string): void {
-  res.status(status).type(`${responseType(req)}; charset=utf-8`).send(pretty(req) ? JSON.stringify(JSON.parse(json), null, 2) : json);
+  res.status(status).type(`${responseType(req)}; charset=utf-8`).send(pretty(req) ? stringifyJson(parseJson(json), 2) : json);
 }
 
 /** `_pretty=true` asks for indented output. @see https://hl7.org/fhir/R4/http.html#general */

@@ -91,7 +91,7 @@ describe('mongo filter evaluator: MongoDB semantics', () => {
         param: 'combo',
         parts: [
           { kind: 'token', param: 'code', system: null, code: 'a', text: null },
-          { kind: 'quantity', param: 'value', value: 5, system: null, code: null, unit: null },
+          { kind: 'quantity', param: 'value', value: 5, low: 4.5, high: 5.5, system: null, code: null, unit: null },
         ],
       },
       {
@@ -99,7 +99,7 @@ describe('mongo filter evaluator: MongoDB semantics', () => {
         param: 'combo',
         parts: [
           { kind: 'token', param: 'code', system: null, code: 'b', text: null },
-          { kind: 'quantity', param: 'value', value: 50, system: null, code: null, unit: null },
+          { kind: 'quantity', param: 'value', value: 50, low: 49.5, high: 50.5, system: null, code: null, unit: null },
         ],
       },
     ]);

@@ -29,6 +29,7 @@ import type {
   SearchPlan,
 } from '../../src/fhir/search/plan';
 import type { ResourceStore } from '../../src/store/port';
+import { decimalRange } from '../../src/fhir/search/values';
 
 export const tok = (param: string, system: string | null, code: string | null, text: string | null = null): TokenEntry => ({
   kind: 'token',
@@ -65,7 +66,10 @@ export const date = (param: string, low: number, high: number = low): DateEntry 
 export const dateIso = (param: string, low: string, high: string = low): DateEntry =>
   date(param, Date.parse(low), Date.parse(high));
 
-export const num = (param: string, value: number): NumberEntry => ({ kind: 'number', param, value });
+/** The implicit range of the value's own text (`5` is [4.5, 5.5)), as extraction computes it. */
+const ranged = (value: number) => ({ value, ...(decimalRange(String(value)) as { low: number; high: number }) });
+
+export const num = (param: string, value: number): NumberEntry => ({ kind: 'number', param, ...ranged(value) });
 
 export const qty = (
   param: string,
@@ -73,7 +77,7 @@ export const qty = (
   system: string | null = 'http://unitsofmeasure.org',
   code: string | null = 'mm[Hg]',
   unit: string | null = code,
-): QuantityEntry => ({ kind: 'quantity', param, value, system, code, unit });
+): QuantityEntry => ({ kind: 'quantity', param, ...ranged(value), system, code, unit });
 
 export const uri = (param: string, value: string): UriEntry => ({ kind: 'uri', param, value });
 

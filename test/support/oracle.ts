@@ -96,8 +96,10 @@ export function dateMatches(target: string | [number, number] | undefined, q: st
 }
 
 /**
- * Number search with a prefix: eq/ne use the implicit precision of the search
- * value (`0.15` means [0.145, 0.155)), the ordering prefixes the exact value.
+ * Number search with a prefix: eq/ne/sa/eb compare the implicit precision
+ * range of the search value (`0.15` means [0.145, 0.155)) with the stored
+ * value's (its text: `72.5` means [72.45, 72.55)): eq when the first
+ * contains the second; the ordering prefixes compare the exact values.
  * Computed on integers scaled by 10^6 so that no float rounding decides.
  * @see https://hl7.org/fhir/R4/search.html#number
  */
@@ -105,22 +107,27 @@ export function numberMatches(value: number | undefined, q: string): boolean {
   if (value === undefined) return false;
   const m = /^(eq|ne|gt|lt|ge|le|sa|eb)?(-?\d+(?:\.(\d+))?)$/.exec(q);
   if (!m) throw new Error(`oracle: not a number search: ${q}`);
+  const stored = /^-?\d+(?:\.(\d+))?$/.exec(String(value));
+  if (!stored) throw new Error(`oracle: stored value ${value} is not a plain decimal`);
   const scale = 1e6;
   const v = Math.round(value * scale);
   const n = Math.round(Number(m[2]) * scale);
-  const half = (scale / 10 ** (m[3]?.length ?? 0)) / 2;
-  const eq = v >= n - half && v < n + half;
+  const half = scale / 10 ** (m[3]?.length ?? 0) / 2;
+  const storedHalf = scale / 10 ** (stored[1]?.length ?? 0) / 2;
+  const eq = v - storedHalf >= n - half && v + storedHalf <= n + half;
   switch (m[1] ?? 'eq') {
     case 'eq':
       return eq;
     case 'ne':
       return !eq;
     case 'gt':
-    case 'sa':
       return v > n;
     case 'lt':
-    case 'eb':
       return v < n;
+    case 'sa':
+      return v - storedHalf >= n + half;
+    case 'eb':
+      return v + storedHalf <= n - half;
     case 'ge':
       return v >= n;
     case 'le':

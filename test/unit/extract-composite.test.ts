@@ -54,7 +54,7 @@ describe('composite parameters keep the values of one element together', () => {
     const [first] = composites(indexer.extract(bloodPressure), 'component-code-value-quantity');
     expect(first.parts).toEqual([
       { kind: 'token', param: 'component-code', system: LOINC, code: '8480-6', text: null },
-      { kind: 'quantity', param: 'component-value-quantity', value: 132, system: UCUM, code: 'mm[Hg]', unit: 'mmHg' },
+      { kind: 'quantity', param: 'component-value-quantity', value: 132, low: 131.5, high: 132.5, system: UCUM, code: 'mm[Hg]', unit: 'mmHg' },
     ]);
   });
 

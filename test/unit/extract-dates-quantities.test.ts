@@ -1,5 +1,6 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../../src/fhir/definitions';
+import { parseJson } from '../../src/fhir/json/lossless';
 import { createIndexer, type Indexer } from '../../src/fhir/search/extract';
 import { type IndexEntry, MAX_DATE, MIN_DATE } from '../../src/fhir/search/index-entry';
 
@@ -72,7 +73,7 @@ describe('quantities and numbers', () => {
       valueQuantity: { value: 72.5, unit: 'kg', system: 'http://unitsofmeasure.org', code: 'kg' },
     });
     expect(of(e, 'value-quantity')).toEqual([
-      { kind: 'quantity', param: 'value-quantity', value: 72.5, system: 'http://unitsofmeasure.org', code: 'kg', unit: 'kg' },
+      { kind: 'quantity', param: 'value-quantity', value: 72.5, low: 72.45, high: 72.55, system: 'http://unitsofmeasure.org', code: 'kg', unit: 'kg' },
     ]);
   });
 
@@ -87,13 +88,13 @@ describe('quantities and numbers', () => {
       subject: { reference: 'Patient/p' },
       onsetAge: { value: 45, unit: 'ans', system: 'http://unitsofmeasure.org', code: 'a' },
     });
-    expect(of(e, 'onset-age')).toEqual([{ kind: 'quantity', param: 'onset-age', value: 45, system: 'http://unitsofmeasure.org', code: 'a', unit: 'ans' }]);
+    expect(of(e, 'onset-age')).toEqual([{ kind: 'quantity', param: 'onset-age', value: 45, low: 44.5, high: 45.5, system: 'http://unitsofmeasure.org', code: 'a', unit: 'ans' }]);
   });
 
   test('Money: the currency is the code, in ISO 4217', () => {
     const e = extract({ resourceType: 'Invoice', status: 'issued', totalNet: { value: 25, currency: 'EUR' }, totalGross: { value: 30 } });
-    expect(of(e, 'totalnet')).toEqual([{ kind: 'quantity', param: 'totalnet', value: 25, system: 'urn:iso:std:iso:4217', code: 'EUR', unit: null }]);
-    expect(of(e, 'totalgross')).toEqual([{ kind: 'quantity', param: 'totalgross', value: 30, system: null, code: null, unit: null }]);
+    expect(of(e, 'totalnet')).toEqual([{ kind: 'quantity', param: 'totalnet', value: 25, low: 24.5, high: 25.5, system: 'urn:iso:std:iso:4217', code: 'EUR', unit: null }]);
+    expect(of(e, 'totalgross')).toEqual([{ kind: 'quantity', param: 'totalgross', value: 30, low: 29.5, high: 30.5, system: null, code: null, unit: null }]);
   });
 
   test('a Range gives its low and high as two quantities', () => {
@@ -108,15 +109,25 @@ describe('quantities and numbers', () => {
       ],
     });
     expect(of(e, 'context-quantity')).toEqual([
-      { kind: 'quantity', param: 'context-quantity', value: 18, system: 'http://unitsofmeasure.org', code: 'a', unit: null },
-      { kind: 'quantity', param: 'context-quantity', value: 65, system: 'http://unitsofmeasure.org', code: 'a', unit: null },
+      { kind: 'quantity', param: 'context-quantity', value: 18, low: 17.5, high: 18.5, system: 'http://unitsofmeasure.org', code: 'a', unit: null },
+      { kind: 'quantity', param: 'context-quantity', value: 65, low: 64.5, high: 65.5, system: 'http://unitsofmeasure.org', code: 'a', unit: null },
     ]);
   });
 
   test('decimal and integer numbers', () => {
     const risk = extract({ resourceType: 'RiskAssessment', status: 'final', subject: { reference: 'Patient/p' }, prediction: [{ probabilityDecimal: 0.12 }] });
-    expect(of(risk, 'probability')).toEqual([{ kind: 'number', param: 'probability', value: 0.12 }]);
+    expect(of(risk, 'probability')).toEqual([{ kind: 'number', param: 'probability', value: 0.12, low: 0.115, high: 0.125 }]);
     const seq = extract({ resourceType: 'MolecularSequence', coordinateSystem: 0, variant: [{ start: 120, end: 121 }] });
-    expect(of(seq, 'variant-start')).toEqual([{ kind: 'number', param: 'variant-start', value: 120 }]);
+    expect(of(seq, 'variant-start')).toEqual([{ kind: 'number', param: 'variant-start', value: 120, low: 119.5, high: 120.5 }]);
+  });
+
+  test('the range is the precision of the text as sent: 1.50, 1e2, a bare decimal 0.150', () => {
+    const obs = parseJson(
+      '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50},"component":[{"code":{"text":"y"},"valueQuantity":{"value":1e2}}]}',
+    ) as Resource;
+    expect(of(extract(obs), 'value-quantity')).toEqual([{ kind: 'quantity', param: 'value-quantity', value: 1.5, low: 1.495, high: 1.505, system: null, code: null, unit: null }]);
+    expect(of(extract(obs), 'component-value-quantity')).toEqual([{ kind: 'quantity', param: 'component-value-quantity', value: 100, low: 50, high: 150, system: null, code: null, unit: null }]);
+    const risk = parseJson('{"resourceType":"RiskAssessment","status":"final","subject":{"reference":"Patient/p"},"prediction":[{"probabilityDecimal":0.150}]}') as Resource;
+    expect(of(extract(risk), 'probability')).toEqual([{ kind: 'number', param: 'probability', value: 0.15, low: 0.1495, high: 0.1505 }]);
   });
 });

@@ -49,21 +49,30 @@ describe('date parameters: the R4 prefix table on ranges', () => {
 });
 
 describe('number parameters: precision ranges and prefixes', () => {
+  // eq: the search range contains the stored range [low, high) (with the value bounds it implies).
+  const eq = (lo: number, hi: number) => [
+    [
+      { field: 'value', op: 'ge', value: lo },
+      { field: 'value', op: 'lt', value: hi },
+      { field: 'low', op: 'ge', value: lo },
+      { field: 'high', op: 'le', value: hi },
+    ],
+  ];
   test.each([
-    ['100', [[{ field: 'value', op: 'ge', value: 99.5 }, { field: 'value', op: 'lt', value: 100.5 }]]],
-    ['100.00', [[{ field: 'value', op: 'ge', value: 99.995 }, { field: 'value', op: 'lt', value: 100.005 }]]],
-    ['1e2', [[{ field: 'value', op: 'ge', value: 50 }, { field: 'value', op: 'lt', value: 150 }]]],
-    ['0.3', [[{ field: 'value', op: 'ge', value: 0.25 }, { field: 'value', op: 'lt', value: 0.35 }]]],
-    ['-2', [[{ field: 'value', op: 'ge', value: -2.5 }, { field: 'value', op: 'lt', value: -1.5 }]]],
-    ['eq100', [[{ field: 'value', op: 'ge', value: 99.5 }, { field: 'value', op: 'lt', value: 100.5 }]]],
-    ['ne100', [[{ field: 'value', op: 'lt', value: 99.5 }], [{ field: 'value', op: 'ge', value: 100.5 }]]],
+    ['100', eq(99.5, 100.5)],
+    ['100.00', eq(99.995, 100.005)],
+    ['1e2', eq(50, 150)],
+    ['0.3', eq(0.25, 0.35)],
+    ['-2', eq(-2.5, -1.5)],
+    ['eq100', eq(99.5, 100.5)],
+    ['ne100', [[{ field: 'low', op: 'lt', value: 99.5 }], [{ field: 'high', op: 'gt', value: 100.5 }]]],
     ['gt100', [[{ field: 'value', op: 'gt', value: 100 }]]],
     ['lt100', [[{ field: 'value', op: 'lt', value: 100 }]]],
     ['ge100', [[{ field: 'value', op: 'ge', value: 100 }]]],
     ['le100', [[{ field: 'value', op: 'le', value: 100 }]]],
-    ['sa100', [[{ field: 'value', op: 'gt', value: 100 }]]],
-    ['eb100', [[{ field: 'value', op: 'lt', value: 100 }]]],
-    ['ap100', [[{ field: 'value', op: 'ge', value: 90 }, { field: 'value', op: 'le', value: 110 }]]],
+    ['sa100', [[{ field: 'value', op: 'ge', value: 100.5 }, { field: 'low', op: 'ge', value: 100.5 }]]],
+    ['eb100', [[{ field: 'value', op: 'lt', value: 99.5 }, { field: 'high', op: 'le', value: 99.5 }]]],
+    ['ap100', [[{ field: 'low', op: 'le', value: 110 }, { field: 'high', op: 'gt', value: 90 }]]],
   ])('%s', (value, predicate) => {
     expect(where1('RiskAssessment', `probability=${value}`)).toEqual(entry('number', 'probability', predicate));
   });
@@ -79,6 +88,8 @@ describe('quantity parameters', () => {
   const eq54 = [
     { field: 'value', op: 'ge', value: 5.35 },
     { field: 'value', op: 'lt', value: 5.45 },
+    { field: 'low', op: 'ge', value: 5.35 },
+    { field: 'high', op: 'le', value: 5.45 },
   ];
   test('number|system|code matches system and code', () => {
     expect(where1('Observation', 'value-quantity=5.4|http://unitsofmeasure.org|mg')).toEqual(
@@ -99,8 +110,8 @@ describe('quantity parameters', () => {
     expect(where1('Observation', 'value-quantity=5.4')).toEqual(entry('quantity', 'value-quantity', [eq54]));
     expect(where1('Observation', 'value-quantity=ne5.4|http://unitsofmeasure.org|mg')).toEqual(
       entry('quantity', 'value-quantity', [
-        [{ field: 'value', op: 'lt', value: 5.35 }, { field: 'system', op: 'eq', value: 'http://unitsofmeasure.org' }, { field: 'code', op: 'eq', value: 'mg' }],
-        [{ field: 'value', op: 'ge', value: 5.45 }, { field: 'system', op: 'eq', value: 'http://unitsofmeasure.org' }, { field: 'code', op: 'eq', value: 'mg' }],
+        [{ field: 'low', op: 'lt', value: 5.35 }, { field: 'system', op: 'eq', value: 'http://unitsofmeasure.org' }, { field: 'code', op: 'eq', value: 'mg' }],
+        [{ field: 'high', op: 'gt', value: 5.45 }, { field: 'system', op: 'eq', value: 'http://unitsofmeasure.org' }, { field: 'code', op: 'eq', value: 'mg' }],
       ]),
     );
   });

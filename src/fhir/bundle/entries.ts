@@ -3,6 +3,7 @@ import type { Operation } from 'rfc6902';
 import { isStoredResourceType } from '../definitions';
 import { FORMAT_PARAMETERS } from '../format-params';
 import { isValidId } from '../ids';
+import { parseJson } from '../json/lossless';
 import { errors, FhirError, outcome } from '../outcomes';
 import { parseJsonPatch } from '../patch';
 
@@ -161,7 +162,7 @@ function patchOf(resource: unknown): Operation[] {
   }
   let ops: unknown;
   try {
-    ops = JSON.parse(Buffer.from(r.data, 'base64').toString('utf8'));
+    ops = parseJson(Buffer.from(r.data, 'base64').toString('utf8'));
   } catch {
     throw errors.badRequest('The Binary of a PATCH entry does not hold JSON');
   }

@@ -45,9 +45,9 @@ function sameEntry(a: IndexEntry, b: IndexEntry): boolean {
     case 'date':
       return b.kind === a.kind && a.low === b.low && a.high === b.high;
     case 'number':
-      return b.kind === a.kind && a.value === b.value;
+      return b.kind === a.kind && a.value === b.value && a.low === b.low && a.high === b.high;
     case 'quantity':
-      return b.kind === a.kind && a.value === b.value && a.system === b.system && a.code === b.code && a.unit === b.unit;
+      return b.kind === a.kind && a.value === b.value && a.low === b.low && a.high === b.high && a.system === b.system && a.code === b.code && a.unit === b.unit;
     case 'uri':
       return b.kind === a.kind && a.value === b.value;
     case 'composite':
@@ -70,9 +70,9 @@ function entryKey(e: IndexEntry): string {
     case 'date':
       return `${e.param}\u0001d\u0001${e.low}\u0001${e.high}`;
     case 'number':
-      return `${e.param}\u0001n\u0001${e.value}`;
+      return `${e.param}\u0001n\u0001${e.value}\u0001${e.low}\u0001${e.high}`;
     case 'quantity':
-      return `${e.param}\u0001q\u0001${e.value}\u0001${k(e.system)}\u0001${k(e.code)}\u0001${k(e.unit)}`;
+      return `${e.param}\u0001q\u0001${e.value}\u0001${e.low}\u0001${e.high}\u0001${k(e.system)}\u0001${k(e.code)}\u0001${k(e.unit)}`;
     case 'uri':
       return `${e.param}\u0001u\u0001${e.value}`;
     case 'composite':

@@ -1,4 +1,5 @@
 import { getElementDefinition, type TypedValue } from '@medplum/core';
+import { lexemeOf } from '../json/lexemes';
 import { requiredBindingSystem } from './extract-bindings';
 
 /**
@@ -8,6 +9,8 @@ import { requiredBindingSystem } from './extract-bindings';
  */
 export interface PathValue extends TypedValue {
   readonly system?: string | null;
+  /** A number's text as sent, when it is not `String(value)` (`1.50`: fhir/json/lexemes.ts). */
+  readonly text?: string;
 }
 
 /** A compiled expression: values in, values out. */
@@ -118,14 +121,21 @@ function read1(input: PathValue[], inType: string, read: PropertyRead, out: Path
       continue;
     }
     if (Array.isArray(x)) {
-      for (const e of x) {
-        if (e !== null && e !== undefined) out.push(wrap(read, e));
-      }
+      x.forEach((e, i) => {
+        if (e !== null && e !== undefined) out.push(withText(wrap(read, e), x, i));
+      });
     } else {
-      out.push(wrap(read, x));
+      out.push(withText(wrap(read, x), obj, read.key));
     }
   }
   return out;
+}
+
+/** A decimal keeps the precision of its text for search (values.ts decimalRange). */
+function withText(v: PathValue, holder: object, key: string | number): PathValue {
+  if (typeof v.value !== 'number') return v;
+  const text = lexemeOf(holder, key);
+  return text === undefined ? v : { ...v, text };
 }
 
 function wrap(read: PropertyRead, value: unknown): PathValue {

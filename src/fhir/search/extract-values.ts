@@ -1,7 +1,8 @@
 import type { IndexEntry, TokenEntry } from './index-entry';
 import { MAX_DATE, MIN_DATE, normalizeString } from './index-entry';
 import type { PathValue } from './extract-path';
-import { dateRange, normalizeReference } from './values';
+import { lexemeOf } from '../json/lexemes';
+import { dateRange, normalizeReference, numberFields } from './values';
 
 /** Every entry kind except composite: what one value of a simple parameter becomes. */
 export type ScalarEntry = Exclude<IndexEntry, { kind: 'composite' }>;
@@ -215,14 +216,15 @@ function quantities(v: PathValue): Json[] {
 const toNumber: Converter = (param, v, out) => {
   const n = num(v.value);
   if (n !== undefined) {
-    out.push({ kind: 'number', param, value: n });
+    out.push({ kind: 'number', param, ...numberFields(n, v.text) });
     return;
   }
   for (const q of quantities(v)) {
     const value = num(q.value);
-    if (value !== undefined) out.push({ kind: 'number', param, value });
+    if (value !== undefined) out.push({ kind: 'number', param, ...numberFields(value, lexemeOf(q, 'value')) });
   }
 };
+
 
 const ISO_4217 = 'urn:iso:std:iso:4217';
 
@@ -239,11 +241,12 @@ const toQuantity: Converter = (param, v, out) => {
   for (const q of quantities(v)) {
     const value = num(q.value);
     if (value === undefined) continue;
+    const n = numberFields(value, lexemeOf(q, 'value'));
     if (v.type === 'Money') {
       const currency = str(q.currency);
-      out.push({ kind: 'quantity', param, value, system: currency === null ? null : ISO_4217, code: currency, unit: null });
+      out.push({ kind: 'quantity', param, ...n, system: currency === null ? null : ISO_4217, code: currency, unit: null });
     } else {
-      out.push({ kind: 'quantity', param, value, system: str(q.system), code: str(q.code), unit: str(q.unit) });
+      out.push({ kind: 'quantity', param, ...n, system: str(q.system), code: str(q.code), unit: str(q.unit) });
     }
   }
 };

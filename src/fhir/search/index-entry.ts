@@ -83,10 +83,17 @@ export interface DateEntry extends EntryBase {
   high: number;
 }
 
-/** number: the stored value. @see https://hl7.org/fhir/R4/search.html#number */
+/**
+ * number: the stored value, and the implicit range [low, high) of its text
+ * as stored (`1.50` is [1.495, 1.505), see values.ts decimalRange), which
+ * `eq`, `ne`, `sa`, `eb` and `ap` compare with the search value's range.
+ * @see https://hl7.org/fhir/R4/search.html#number
+ */
 export interface NumberEntry extends EntryBase {
   kind: 'number';
   value: number;
+  low: number;
+  high: number;
 }
 
 /**
@@ -98,6 +105,9 @@ export interface NumberEntry extends EntryBase {
 export interface QuantityEntry extends EntryBase {
   kind: 'quantity';
   value: number;
+  /** The implicit range of the value's text, as in {@link NumberEntry}. */
+  low: number;
+  high: number;
   system: string | null;
   code: string | null;
   unit: string | null;
@@ -128,8 +138,8 @@ export const ENTRY_FIELDS = {
   string: ['value', 'exact'],
   reference: ['ref', 'type', 'id', 'idSystem', 'idValue'],
   date: ['low', 'high'],
-  number: ['value'],
-  quantity: ['value', 'system', 'code', 'unit'],
+  number: ['value', 'low', 'high'],
+  quantity: ['value', 'low', 'high', 'system', 'code', 'unit'],
   uri: ['value'],
 } as const;
 

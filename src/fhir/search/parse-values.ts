@@ -7,6 +7,7 @@
 import { errors } from '../outcomes';
 import type { EntryField } from './index-entry';
 import type { Comparison, ComparisonOp, EntryPredicate } from './plan';
+import { decimalRange } from './values';
 
 /**
  * Splits `s` on every unescaped `sep`, keeping the escapes in the pieces (so
@@ -101,65 +102,59 @@ export function splitPrefix(param: string, value: string): { prefix: Prefix; res
   return { prefix: m[1] as Prefix, rest: m[2] };
 }
 
-const NUMBER_RE = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
-
 /**
- * A search number and its implicit precision range [lo, hi): `100` is
- * [99.5, 100.5), `100.00` is [99.995, 100.005), `1e2` (one significant
- * figure) is [50, 150). The bounds are computed in decimal (BigInt mantissa)
- * and converted once, so `0.3` gives exactly the doubles 0.25 and 0.35.
- * R4 prints [95, 105) for `1e2`, which contradicts its own "1 significant
- * figure"; R5 corrected it to [50, 150), which is what this implements.
+ * A search number and its implicit precision range [lo, hi) (see
+ * decimalRange: `100` is [99.5, 100.5), `1e2` is [50, 150)).
  * @see https://hl7.org/fhir/R4/search.html#number
  */
 export function numberRange(param: string, raw: string): { value: number; lo: number; hi: number } {
-  const m = NUMBER_RE.exec(raw);
-  const intPart = m?.[2] ?? '';
-  const frac = m?.[3] ?? '';
-  if (!m || intPart + frac === '' || raw.length > 64) {
-    throw errors.badRequest(`Parameter '${param}': '${raw}' is not a number`);
+  const r = raw.length > 64 ? undefined : decimalRange(raw);
+  if (!r) {
+    const isNumber = raw.length <= 64 && /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(raw);
+    throw errors.badRequest(`Parameter '${param}': '${raw}' is ${isNumber ? 'out of range' : 'not a number'}`);
   }
-  const value = Number(raw);
-  if (!Number.isFinite(value)) {
-    throw errors.badRequest(`Parameter '${param}': '${raw}' is out of range`);
-  }
-  const mantissa = BigInt(intPart + frac || '0');
-  // value = ±mantissa × 10^-scale; the half unit of the last digit is 5 × 10^-(scale+1).
-  const scale = frac.length - Number(m[4] ?? 0);
-  const exp = `e${-(scale + 1)}`;
-  const a = Number(`${mantissa * 10n - 5n}${exp}`);
-  const b = Number(`${mantissa * 10n + 5n}${exp}`);
-  return m[1] === '-' ? { value, lo: -b, hi: -a } : { value, lo: a, hi: b };
+  return { value: Number(raw), lo: r.low, hi: r.high };
 }
 
 /**
- * Predicate on a point value (`value` field of number and quantity entries)
- * for a prefixed search number. `eq`/`ne` use the precision range; the
- * ordering prefixes compare with the exact value ("lt100: values that are
- * less than exactly 100"); `sa`/`eb` on a point are `gt`/`lt`; `ap` is the
- * spec's recommended ±10% of the value, widened to the precision range.
+ * Predicate on a number or quantity entry for a prefixed search number.
+ * `eq`, `ne`, `sa`, `eb` and `ap` follow the R4 prefix table with ranges on
+ * both sides: the search value's precision range [lo, hi) and the stored
+ * value's, [low, high) (index-entry.ts): `eq` when the search range fully
+ * contains the stored one (`1.5` finds a stored `1.50` and `1.54`; `1.50`
+ * finds `1.50` but neither `1.51` nor a stored `1.5`, which may be 1.46),
+ * `ne` when it does not, `sa` / `eb` when the stored range lies wholly above
+ * / below it, `ap` when it overlaps the search range widened to the spec's
+ * recommended ±10% of the value. The ordering prefixes compare the stored
+ * value with the exact search value ("lt100: values that are less than
+ * exactly 100"; overlapping ranges would make `gt100` and `lt100` both find a
+ * stored 100). The value bounds that `eq`, `sa` and `eb` imply are stated
+ * too, so that stores narrow by their value indexes.
  * @see https://hl7.org/fhir/R4/search.html#number
+ * @see https://hl7.org/fhir/R4/search.html#prefix
  */
 export function numberPredicate(prefix: Prefix, n: { value: number; lo: number; hi: number }): EntryPredicate {
   const f: EntryField = 'value';
   switch (prefix) {
     case 'eq':
-      return all(cmp(f, 'ge', n.lo), cmp(f, 'lt', n.hi));
+      return all(cmp(f, 'ge', n.lo), cmp(f, 'lt', n.hi), cmp('low', 'ge', n.lo), cmp('high', 'le', n.hi));
     case 'ne':
-      return [[cmp(f, 'lt', n.lo)], [cmp(f, 'ge', n.hi)]];
+      return [[cmp('low', 'lt', n.lo)], [cmp('high', 'gt', n.hi)]];
     case 'gt':
-    case 'sa':
       return all(cmp(f, 'gt', n.value));
     case 'lt':
-    case 'eb':
       return all(cmp(f, 'lt', n.value));
     case 'ge':
       return all(cmp(f, 'ge', n.value));
     case 'le':
       return all(cmp(f, 'le', n.value));
+    case 'sa':
+      return all(cmp(f, 'ge', n.hi), cmp('low', 'ge', n.hi));
+    case 'eb':
+      return all(cmp(f, 'lt', n.lo), cmp('high', 'le', n.lo));
     case 'ap': {
       const d = Math.abs(n.value) / 10;
-      return all(cmp(f, 'ge', Math.min(n.lo, n.value - d)), cmp(f, 'le', Math.max(n.hi, n.value + d)));
+      return all(cmp('low', 'le', Math.max(n.hi, n.value + d)), cmp('high', 'gt', Math.min(n.lo, n.value - d)));
     }
   }
 }

@@ -1,4 +1,5 @@
 import { getDataType, tryGetDataType } from '@medplum/core';
+import { parseJson, stringifyJson } from '../json/lossless';
 
 /** The tag a server puts on a resource it returns incomplete. @see https://hl7.org/fhir/R4/search.html#summary */
 const SUBSETTED = { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' };
@@ -56,7 +57,7 @@ function keeps(names: Set<string>, property: string): boolean {
  * @see https://hl7.org/fhir/R4/search.html#elements
  */
 export function subsetJson(json: string, subset: Subset): string {
-  const resource = JSON.parse(json) as Record<string, unknown> & { resourceType: string; meta?: { tag?: unknown[] } };
+  const resource = parseJson(json) as Record<string, unknown> & { resourceType: string; meta?: { tag?: unknown[] } };
   const type = resource.resourceType;
   let keep: (property: string) => boolean;
   if ('elements' in subset) {
@@ -80,5 +81,5 @@ export function subsetJson(json: string, subset: Subset): string {
   const meta = { ...((out.meta as object) ?? {}) } as { tag?: unknown[] };
   meta.tag = [...(meta.tag ?? []), SUBSETTED];
   out.meta = meta;
-  return JSON.stringify(out);
+  return stringifyJson(out);
 }

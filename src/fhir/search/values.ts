@@ -117,3 +117,42 @@ export function normalizeReference(reference: string, baseUrl: string): Normaliz
   }
   return { ref, type: null, id: null };
 }
+
+const DECIMAL_RE = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
+
+/**
+ * The implicit range [low, high) of a decimal written `text`: its value
+ * plus or minus half a unit of its last significant digit. `100` is
+ * [99.5, 100.5), `100.00` is [99.995, 100.005), `1e2` (one significant
+ * figure) is [50, 150), `1.50` is [1.495, 1.505). Computed in decimal
+ * (BigInt mantissa) and converted once, so `0.3` gives exactly the doubles
+ * 0.25 and 0.35; a search value and a stored value written alike get the
+ * same doubles. R4 prints [95, 105) for `1e2`, which contradicts its own
+ * "1 significant figure"; R5 corrected it to [50, 150), which is what this
+ * implements. Undefined when `text` is not a finite decimal.
+ * @see https://hl7.org/fhir/R4/search.html#number
+ */
+export function decimalRange(text: string): { low: number; high: number } | undefined {
+  const m = DECIMAL_RE.exec(text);
+  const intPart = m?.[2] ?? '';
+  const frac = m?.[3] ?? '';
+  if (!m || intPart + frac === '' || !Number.isFinite(Number(text))) return undefined;
+  const mantissa = BigInt(intPart + frac || '0');
+  // value = ±mantissa × 10^-scale; the half unit of the last digit is 5 × 10^-(scale+1).
+  const scale = frac.length - Number(m[4] ?? 0);
+  const exp = `e${-(scale + 1)}`;
+  const a = Number(`${mantissa * 10n - 5n}${exp}`);
+  const b = Number(`${mantissa * 10n + 5n}${exp}`);
+  return m[1] === '-' ? { low: -b, high: -a } : { low: a, high: b };
+}
+
+/**
+ * A stored number's index fields (index-entry.ts): the value and the
+ * implicit range of its text as stored (`1.50`: [1.495, 1.505); without a
+ * recorded text, `String(value)`'s).
+ * @see https://hl7.org/fhir/R4/search.html#number
+ */
+export function numberFields(value: number, text: string | undefined): { value: number; low: number; high: number } {
+  const r = decimalRange(text ?? String(value)) ?? { low: value, high: value };
+  return { value, low: r.low, high: r.high };
+}

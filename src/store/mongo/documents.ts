@@ -1,4 +1,5 @@
 import type { Document } from 'mongodb';
+import { hasExoticNumbers } from '../../fhir/json/lossless';
 import { sortValues, type IndexEntry } from '../../fhir/search/index-entry';
 import type { VersionRecord, VersionWrite, WriteMethod } from '../port';
 import { historyKey } from '../port';
@@ -23,6 +24,15 @@ export interface VersionDoc {
   method: WriteMethod;
   deleted: boolean;
   res: Document | null;
+  /**
+   * The resource's JSON text as written, kept only when it holds a number
+   * whose text `JSON.parse` would not give back (a decimal `1.50`, `0.0010`,
+   * `1e2`: FHIR keeps a decimal's significant digits). `res` then holds the
+   * numbers' values, for operators and queries, and reads return `raw`, so
+   * the resource comes back exactly as sent. Most resources have no `raw`.
+   * @see https://hl7.org/fhir/R4/datatypes.html#decimal
+   */
+  raw?: string;
   hkey: string;
   /** The unique keys this version holds (VersionWrite.uniqueKeys), when any. */
   uk?: string[];
@@ -70,6 +80,8 @@ export interface CurrentDoc {
   method: WriteMethod;
   deleted: boolean;
   res: Document | null;
+  /** The version's {@link VersionDoc.raw}. */
+  raw?: string;
   /** The index entries, flattened (see {@link toIdx}). */
   idx: IdxElem[];
   /** Per-parameter sort values, keyed by {@link sortKeyOf}(param). */
@@ -113,9 +125,9 @@ function fieldsOf(e: Exclude<IndexEntry, { kind: 'composite' }>): Record<string,
     case 'date':
       return { low: e.low, high: e.high };
     case 'number':
-      return { value: e.value };
+      return { value: e.value, low: e.low, high: e.high };
     case 'quantity':
-      return { value: e.value, system: e.system, code: e.code, unit: e.unit };
+      return { value: e.value, low: e.low, high: e.high, system: e.system, code: e.code, unit: e.unit };
     case 'uri':
       return { value: e.value };
   }
@@ -157,6 +169,7 @@ export function toVersionDoc(w: VersionWrite): VersionDoc {
     deleted: w.deleted,
     // Parsed once here: the database holds a document, not an opaque string.
     res: w.deleted || w.json === null ? null : (JSON.parse(w.json) as Document),
+    ...(!w.deleted && w.json !== null && hasExoticNumbers(w.json) ? { raw: w.json } : {}),
     hkey: historyKey(w),
     ...(w.uniqueKeys && w.uniqueKeys.length > 0 && !w.deleted ? { uk: [...w.uniqueKeys] } : {}),
     pending: { at: Date.now(), idx: w.deleted ? [] : toIdx(w.index), sort: w.deleted ? {} : toSort(w.index) },
@@ -175,16 +188,17 @@ export function toCurrentDoc(v: VersionDoc, index: Pick<PendingIndex, 'idx' | 's
     method: v.method,
     deleted: v.deleted,
     res: v.res,
+    ...(v.raw !== undefined ? { raw: v.raw } : {}),
     idx: v.deleted ? [] : index.idx,
     sort: v.deleted ? {} : index.sort,
   };
 }
 
 /** Fields every read of a version or current document needs to build a record. */
-export const RECORD_PROJECTION = { type: 1, id: 1, v: 1, lu: 1, method: 1, deleted: 1, res: 1 } as const;
+export const RECORD_PROJECTION = { type: 1, id: 1, v: 1, lu: 1, method: 1, deleted: 1, res: 1, raw: 1 } as const;
 
 /** A version or current document as the port's record (content back to a JSON string). */
-export function toRecord(d: Pick<VersionDoc, 'type' | 'id' | 'v' | 'lu' | 'method' | 'deleted' | 'res'>): VersionRecord {
+export function toRecord(d: Pick<VersionDoc, 'type' | 'id' | 'v' | 'lu' | 'method' | 'deleted' | 'res' | 'raw'>): VersionRecord {
   return {
     type: d.type,
     id: d.id,
@@ -192,6 +206,6 @@ export function toRecord(d: Pick<VersionDoc, 'type' | 'id' | 'v' | 'lu' | 'metho
     lastUpdated: d.lu,
     method: d.method,
     deleted: d.deleted,
-    json: d.res === null || d.res === undefined ? null : JSON.stringify(d.res),
+    json: d.res === null || d.res === undefined ? null : (d.raw ?? JSON.stringify(d.res)),
   };
 }

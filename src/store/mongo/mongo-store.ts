@@ -7,6 +7,7 @@ import { ChainLog, type ChainDoc, type ChainLinkDoc } from './chains';
 import { RECORD_PROJECTION, resourceKey, toRecord, versionKey, type CurrentDoc, type VersionDoc } from './documents';
 import { readHistory } from './history';
 import { CHAIN_LINKS, CHAINS, ensureIndexes, RESOURCES, TXNS, VERSIONS } from './indexes';
+import { addNumberRanges } from './number-ranges';
 import { NativeCommit } from './native-commit';
 import { StagedCommit, type TxnDoc } from './staged-commit';
 import { QueryRunner } from './runner';
@@ -105,6 +106,7 @@ export class MongoStore implements ResourceStore {
   private async open(client: MongoClient): Promise<void> {
     const db = client.db(this.options.dbName);
     await ensureIndexes(db);
+    await addNumberRanges(db);
     const info = await db.admin().command({ buildInfo: 1 });
     const hello = await db.admin().command({ hello: 1 });
     const ferretdb = typeof info.ferretdbVersion === 'string' ? info.ferretdbVersion : undefined;

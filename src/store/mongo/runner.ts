@@ -66,7 +66,7 @@ export class QueryRunner {
       return this.resources.countDocuments(filter, limit === undefined ? {} : { limit });
     }
     let n = 0;
-    for await (const doc of this.resources.find(relax(filter), { projection: { res: 0 } })) {
+    for await (const doc of this.resources.find(relax(filter), { projection: { res: 0, raw: 0 } })) {
       if (matches(filter, doc) && ++n === limit) {
         break;
       }

@@ -16,9 +16,9 @@ function columnValues(e: ScalarEntry): unknown[] {
     case 'date':
       return [e.low, e.high];
     case 'number':
-      return [e.value];
+      return [e.value, e.low, e.high];
     case 'quantity':
-      return [e.value, e.system, e.code, e.unit];
+      return [e.value, e.low, e.high, e.system, e.code, e.unit];
     case 'uri':
       return [e.value];
   }

@@ -12,8 +12,8 @@ export const INDEX_TABLES: Record<ScalarEntryKind, { table: string; columns: rea
   string: { table: 'ix_string', columns: ['value', 'exact'] },
   reference: { table: 'ix_reference', columns: ['ref', 'ref_type', 'ref_id', 'id_system', 'id_value'] },
   date: { table: 'ix_date', columns: ['low', 'high'] },
-  number: { table: 'ix_number', columns: ['value'] },
-  quantity: { table: 'ix_quantity', columns: ['value', 'system', 'code', 'unit'] },
+  number: { table: 'ix_number', columns: ['value', 'low', 'high'] },
+  quantity: { table: 'ix_quantity', columns: ['value', 'low', 'high', 'system', 'code', 'unit'] },
   uri: { table: 'ix_uri', columns: ['value'] },
 };
 
@@ -179,11 +179,11 @@ INSERT INTO ix_date_span (rid, type, param, span, low, high)
     GROUP BY d.rid, d.param
   );
 
-CREATE TABLE IF NOT EXISTS ix_number (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS ix_number (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL, low REAL, high REAL);
 CREATE INDEX IF NOT EXISTS ix_number_value2 ON ix_number(type, param, value, rid);
 CREATE INDEX IF NOT EXISTS ix_number_rid ON ix_number(rid, param);
 
-CREATE TABLE IF NOT EXISTS ix_quantity (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL, system TEXT, code TEXT, unit TEXT);
+CREATE TABLE IF NOT EXISTS ix_quantity (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL, system TEXT, code TEXT, unit TEXT, low REAL, high REAL);
 CREATE INDEX IF NOT EXISTS ix_quantity_value2 ON ix_quantity(type, param, value, code, system, rid);
 CREATE INDEX IF NOT EXISTS ix_quantity_rid ON ix_quantity(rid, param);
 

@@ -26,6 +26,7 @@ import { readHistory } from './history';
 import { IndexRows } from './index-rows';
 import { KeyTables } from './key-tables';
 import { toRecord, VERSION_COLUMNS, type VersionRow } from './rows';
+import { addNumberRanges } from './number-ranges';
 import { SCHEMA } from './schema';
 import { searchSqlite } from './search';
 
@@ -124,6 +125,7 @@ export class SqliteStore implements ResourceStore {
     this.db.pragma('wal_autocheckpoint = 10000');
     this.db.exec(SCHEMA);
     this.content = new ContentFiles(fileName === ':memory:' ? undefined : options.dataDir);
+    addNumberRanges(this.db);
     this.rows = new IndexRows(this.db);
     this.keys = new KeyTables(this.db);
     this.chains = new ChainTables(this.db);
