@@ -1,6 +1,7 @@
 import type { Resource } from '@medplum/fhirtypes';
 import { applyPatch, type Operation } from 'rfc6902';
 import { errors } from './outcomes';
+import { resolveExtensionSelectors } from './patch-selectors';
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 /** Segments that would reach Object.prototype; no FHIR element has these names. */
@@ -45,9 +46,11 @@ export function parseJsonPatch(body: unknown): Operation[] {
  * Applies the operations to a copy of `resource`, all or nothing: a failed
  * `test` or a path that does not exist rejects the whole patch (422) and the
  * stored resource is untouched. The patch may not change `resourceType` or `id`.
+ * Extensions named by URL in a path (PDSm) are resolved first (patch-selectors.ts).
  */
 export function applyJsonPatch(resource: Resource, ops: Operation[]): Resource {
   const copy = structuredClone(resource) as Resource;
+  ops = resolveExtensionSelectors(copy, ops);
   const results = applyPatch(copy, ops);
   const failed = results.findIndex((r) => r !== null);
   if (failed >= 0) {
