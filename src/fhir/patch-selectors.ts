@@ -1,7 +1,7 @@
 import type { Operation } from 'rfc6902';
 
-/** `…/extension[url:'URL']…` (straight or typographic quotes): the PDSm way of naming an extension in a patch path. */
-const SELECTOR = /^(.*?)\/extension\[url:\s*['"\u201c\u201d\u2018\u2019]([^'"\u201c\u201d\u2018\u2019]+)['"\u201c\u201d\u2018\u2019]\](.*)$/;
+/** `…/extension[url:'URL']…`: the PDSm way of naming an extension in a patch path (straight quotes only). */
+const SELECTOR = /^(.*?)\/extension\[url:(['"])([^'"]+)\2\](.*)$/;
 
 /**
  * PDSm and "PDSm pour le DMP" (TD3.3d, archive / unarchive) address an
@@ -20,7 +20,7 @@ export function resolveExtensionSelectors(resource: unknown, ops: readonly Opera
   return ops.map((op) => {
     const m = SELECTOR.exec(op.path);
     if (!m) return op;
-    const [, prefix, url, rest] = m;
+    const [, prefix, , url, rest] = m;
     const holder = pointerGet(resource, prefix) as { extension?: { url?: string }[] } | undefined;
     const list = holder?.extension;
     const index = Array.isArray(list) ? list.findIndex((e) => e?.url === url) : -1;
