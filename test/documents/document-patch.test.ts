@@ -115,7 +115,7 @@ describe.each(STORES)('document PATCH bodies and immutability ($name)', (fixture
     const res = await author.patch(`DocumentReference/${id}`, body('pdsm-st_maj-flux03-example'));
     expect(res.status).toBe(422);
     expect(res.body.issue[0].details.text).toMatch(/^JSON Patch operation 2 \(replace \/extension\[url:\u201d.*PDSm-isArchived\u201d\]\/valueBoolean\) failed: its path does not exist/);
-    const [status, label] = body('pdsm-st_maj-flux03-example');
+    const [status, label] = body('pdsm-st_maj-flux03-example') as unknown as unknown[];
     for (const op of [[status], [label]]) {
       const r = await author.patch(`DocumentReference/${id}`, op);
       expect(r.status).toBe(400);

@@ -57,7 +57,7 @@ export interface Client {
   delete(path: string): request.Test;
 }
 
-export async function openDmpWorld(fixture: StoreFixture, opts: { accessListLimit?: number } = {}): Promise<DmpWorld> {
+export async function openDmpWorld(fixture: StoreFixture, opts: { accessListLimit?: number; validateDmpProfiles?: boolean } = {}): Promise<DmpWorld> {
   const store = await fixture.open();
   const auth = await createTestAuth();
   const app = createApp({
@@ -66,6 +66,7 @@ export async function openDmpWorld(fixture: StoreFixture, opts: { accessListLimi
     logger: pino({ level: 'silent' }),
     authenticator: auth.authenticator,
     accessListLimit: opts.accessListLimit,
+    validateDmpProfiles: opts.validateDmpProfiles,
   });
   const token = (actor: ActorName, patientId?: string) =>
     actor === 'patient' || actor === 'representative'
