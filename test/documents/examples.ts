@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { correctedForPdsm311 } from '../../bench/documents';
 
 /** Copies of the public PDSm / PDSm-for-DMP examples (fixtures/documents, unchanged; see fixtures/README.md). */
 export const EXAMPLES = join(__dirname, '..', '..', 'fixtures', 'documents');
@@ -20,32 +21,8 @@ export const TD2_INS = '123456789012345';
 
 const resources = (b: Json, type: string): Json[] => b.entry.map((e: Json) => e.resource).filter((r: Json) => r.resourceType === type);
 
-/**
- * The pdsm4dmp ITI-65 examples were written against PDSm 3.1.0; the server
- * validates them against the profiles they declare, PDSm 3.1.1 (and MHD
- * 4.2.3). Three things differ, and only these are corrected here:
- * 1. PDSm 3.1.1 allows a SubmissionSet `source` and a DocumentReference
- *    `author` / `authenticator` to be a PractitionerRole (as-practitionerrole),
- *    Device, Patient (or Organization for the authenticator), not a bare
- *    Practitioner: the contained Practitioner is wrapped in a contained
- *    PractitionerRole naming it by its identifier;
- * 2. MHD's UniqueIdIdentifier (DocumentReference.masterIdentifier) requires
- *    `use` (1..1): `usual` is added.
- */
-export function corrected3_1_1(b: Json): Json {
-  for (const r of [...resources(b, 'List'), ...resources(b, 'DocumentReference')]) {
-    const practitioner = (r.contained ?? []).find((c: Json) => c.resourceType === 'Practitioner');
-    if (!practitioner) continue;
-    r.contained.push({ resourceType: 'PractitionerRole', id: 'role-author', practitioner: { identifier: practitioner.identifier[0] } });
-    if (r.resourceType === 'List') r.source = { reference: '#role-author' };
-    if (r.resourceType === 'DocumentReference') {
-      r.author = [{ reference: '#role-author' }];
-      r.authenticator = { reference: '#role-author' };
-      r.masterIdentifier.use = 'usual';
-    }
-  }
-  return b;
-}
+/** The three corrections the pdsm4dmp examples need for PDSm 3.1.1 (see bench/documents.ts, which shares them). */
+export const corrected3_1_1 = correctedForPdsm311;
 
 /**
  * The PDSm replace example: its attachment `hash` (qvTGHdzF6KLavt4PO0gs2a6pQ00=)

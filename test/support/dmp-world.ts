@@ -57,11 +57,11 @@ export interface Client {
   delete(path: string): request.Test;
 }
 
-export async function openDmpWorld(fixture: StoreFixture, opts: { accessListLimit?: number; validateDmpProfiles?: boolean } = {}): Promise<DmpWorld> {
+export async function openDmpWorld(fixture: StoreFixture, opts: { accessListLimit?: number; validateDmpProfiles?: boolean; maxBodyBytes?: number } = {}): Promise<DmpWorld> {
   const store = await fixture.open();
   const auth = await createTestAuth();
   const app = createApp({
-    config: { baseUrl: BASE_URL, maxBodyBytes: 1024 * 1024, defaultPageSize: 20, maxPageSize: 100 },
+    config: { baseUrl: BASE_URL, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, defaultPageSize: 20, maxPageSize: 100 },
     store,
     logger: pino({ level: 'silent' }),
     authenticator: auth.authenticator,

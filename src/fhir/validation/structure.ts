@@ -1,6 +1,7 @@
 import { OperationOutcomeError, isPrimitiveType, validateResource } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { issue } from '../outcomes';
+import { withoutLargeBase64 } from './large-base64';
 
 type IssueCode = OperationOutcomeIssue['code'];
 
@@ -25,16 +26,18 @@ const CODE_BY_MESSAGE: readonly (readonly [RegExp, IssueCode])[] = [
  * anything unexpected becomes an `exception` issue, so a write fails closed.
  * @see https://hl7.org/fhir/R4/validation.html
  */
-export function structuralIssues(resource: Resource): OperationOutcomeIssue[] {
+export function structuralIssues(original: Resource): OperationOutcomeIssue[] {
+  // Large base64 document content is checked on its own (large-base64.ts); the rest of the resource as usual.
+  const { resource, issues: base64 } = withoutLargeBase64(original);
   let found: OperationOutcomeIssue[];
   try {
-    found = validateResource(resource);
+    found = [...base64, ...validateResource(resource)];
   } catch (err) {
     if (!(err instanceof OperationOutcomeError)) {
       const why = err instanceof RangeError ? 'it is nested too deeply' : 'of an internal error';
       return [issue('exception', `The resource could not be validated because ${why}`)];
     }
-    found = err.outcome.issue ?? [];
+    found = [...base64, ...(err.outcome.issue ?? [])];
   }
   return found.map((i) => normalize(resource, i));
 }
