@@ -42,10 +42,11 @@ export interface DocumentBundle {
  */
 export function prepareDocumentBundle(raw: readonly unknown[]): DocumentBundle {
   const entries = raw as readonly RawEntry[];
-  const bytesOf = new Map<string, Buffer>();
+  // The base64 text of each Binary, decoded only if a document's attachment points at it.
+  const dataOf = new Map<string, string>();
   for (const e of entries) {
     const r = e?.resource;
-    if (r?.resourceType === 'Binary' && typeof e.fullUrl === 'string' && typeof r.data === 'string') bytesOf.set(e.fullUrl, Buffer.from(r.data, 'base64'));
+    if (r?.resourceType === 'Binary' && typeof e.fullUrl === 'string' && typeof r.data === 'string') dataOf.set(e.fullUrl, r.data);
   }
   giveBinariesTheirPatient(entries);
   const targeted = new Set(entries.map((e) => (typeof e?.request?.url === 'string' ? e.request.url.split('?')[0] : '')));
@@ -53,7 +54,7 @@ export function prepareDocumentBundle(raw: readonly unknown[]): DocumentBundle {
   entries.forEach((e, index) => {
     const r = e?.resource;
     if (r?.resourceType !== 'DocumentReference') return;
-    checkAttachments(r, bytesOf, index, `${String(e.request?.method)} ${String(e.request?.url)}`);
+    checkAttachments(r, dataOf, index, `${String(e.request?.method)} ${String(e.request?.url)}`);
     if (e.request?.method !== 'POST') return;
     for (const old of replacedDocuments(r)) {
       if (targeted.has(old)) continue;
@@ -97,14 +98,16 @@ export function withProvideResponseProfile(json: string): string {
   return `${head}"meta":{"profile":[${JSON.stringify(PROVIDE_RESPONSE_PROFILE)}]},${json.slice(head.length)}`;
 }
 
-function checkAttachments(doc: Record<string, unknown>, bytesOf: ReadonlyMap<string, Buffer>, index: number, what: string): void {
+function checkAttachments(doc: Record<string, unknown>, dataOf: ReadonlyMap<string, string>, index: number, what: string): void {
   const content = Array.isArray(doc.content) ? (doc.content as { attachment?: Attachment }[]) : [];
   content.forEach((c, i) => {
     const a = c?.attachment;
     if (!a) return;
     const where = `DocumentReference.content[${i}].attachment`;
-    const bytes = typeof a.data === 'string' ? Buffer.from(a.data, 'base64') : typeof a.url === 'string' ? bytesOf.get(a.url) : undefined;
-    if (!bytes) return;
+    if (a.size === undefined && a.hash === undefined) return;
+    const data = typeof a.data === 'string' ? a.data : typeof a.url === 'string' ? dataOf.get(a.url) : undefined;
+    if (data === undefined) return;
+    const bytes = Buffer.from(data, 'base64');
     const source = typeof a.data === 'string' ? 'its data' : `the Binary ${String(a.url)}`;
     if (a.size !== undefined && a.size !== bytes.length) {
       throw named(errors.unprocessable(`The attachment's size (${String(a.size)}) is not the size of ${source} (${bytes.length} bytes)`, `${where}.size`), index, what);
