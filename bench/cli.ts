@@ -15,8 +15,13 @@ export const WORKLOADS = [
   'acl-include',
   'export',
   'binary',
+  'iti65-pdf',
+  'lab-bundle',
+  'iti67-ins',
 ] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
+/** The document sharing and lab workloads (bench/documents.ts). */
+export const DOCUMENT_WORKLOADS: readonly WorkloadName[] = ['iti65-pdf', 'lab-bundle', 'iti67-ins'];
 
 /** Benchmark settings, from the command line (see bench/README.md). */
 export interface BenchOptions {
@@ -27,6 +32,8 @@ export interface BenchOptions {
   connections: number;
   /** Resources stored before the search workloads. */
   resources: number;
+  /** DocumentReferences stored before the ITI-67 workload. */
+  documents: number;
   /** Concurrent POSTs while loading the search data set. */
   loadConcurrency: number;
   only: WorkloadName[];
@@ -55,11 +62,13 @@ const USAGE = `Usage: npm run bench -- [options]
   --warmup <s>            warm-up seconds per workload (default 3)
   --connections <n>       concurrent connections (default 48)
   --resources <n>         resources loaded for the search workloads (default 100000)
+  --documents <n>         DocumentReferences loaded for iti67-ins (default 100000)
   --load-concurrency <n>  parallel POSTs while loading (default 64)
   --only <list>           comma-separated subset of: ${WORKLOADS.join(', ')}
                           (also: "search" = every search workload, "crud" = create,read,update,
                           "acl" = acl-read,acl-search,acl-include: an authorised pharmacist, access
-                          control on, then the same requests on the baseline server with it off)
+                          control on, then the same requests on the baseline server with it off,
+                          "documents" = iti65-pdf,lab-bundle,iti67-ins)
   --store <sqlite|mongo>  store of the server (default sqlite, fresh temp DATA_DIR)
   --mongodb-url <url>     MongoDB URL for --store mongo (loopback only; a fresh database is used)
   --no-pin                do not pin with taskset
@@ -84,8 +93,9 @@ function expandOnly(raw: string | undefined): WorkloadName[] {
     if (part === 'search') WORKLOADS.filter((w) => w.startsWith('search-')).forEach((w) => wanted.add(w));
     else if (part === 'crud') ['create', 'read', 'update'].forEach((w) => wanted.add(w));
     else if (part === 'acl') WORKLOADS.filter((w) => w.startsWith('acl-')).forEach((w) => wanted.add(w));
+    else if (part === 'documents') DOCUMENT_WORKLOADS.forEach((w) => wanted.add(w));
     else if ((WORKLOADS as readonly string[]).includes(part)) wanted.add(part);
-    else throw new BenchError(`--only: unknown workload "${part}" (known: ${WORKLOADS.join(', ')}, search, crud)`);
+    else throw new BenchError(`--only: unknown workload "${part}" (known: ${WORKLOADS.join(', ')}, search, crud, acl, documents)`);
   }
   // Keep the canonical order: searches first, on a data set nobody else has touched yet.
   return WORKLOADS.filter((w) => wanted.has(w));
@@ -118,6 +128,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       warmup: { type: 'string' },
       connections: { type: 'string' },
       resources: { type: 'string' },
+      documents: { type: 'string' },
       'load-concurrency': { type: 'string' },
       only: { type: 'string' },
       store: { type: 'string' },
@@ -147,6 +158,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     warmup,
     connections: positiveInt('connections', values.connections, 48),
     resources: positiveInt('resources', values.resources, 100_000),
+    documents: positiveInt('documents', values.documents, 100_000),
     loadConcurrency: positiveInt('load-concurrency', values['load-concurrency'], 64),
     only: expandOnly(values.only),
     store,

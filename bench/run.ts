@@ -6,7 +6,7 @@ import { binaryWorkload, type BinaryResult } from './binary';
 import { waitForOutbox } from './outbox';
 import { createBenchAuth, type BenchAuth } from './auth';
 import { useAuthorization } from './http';
-import { BenchError, parseOptions, type BenchOptions, type WorkloadName } from './cli';
+import { BenchError, DOCUMENT_WORKLOADS, parseOptions, type BenchOptions, type WorkloadName } from './cli';
 import { loadDataSet, type DataSet } from './dataset';
 import { measure, type LoadSettings, type Scenario, type WorkloadResult } from './measure';
 import { decidePinning, reexecPinned, type Pinning } from './pinning';
@@ -16,6 +16,7 @@ import { startServer, type RunningServer } from './server';
 import { verifySearches } from './verify';
 import { runExportWorkload, type ExportResult } from './export';
 import { createScenario, readScenario, updateScenario } from './workloads';
+import { iti65Scenario, iti67Scenario, LAB_BUNDLE_RESOURCES, labScenario, loadDocuments, verifyDocuments } from './documents';
 
 /**
  * `npm run bench`: starts a real server process (one core, fresh store),
@@ -72,6 +73,30 @@ async function runCrud(server: RunningServer, opts: BenchOptions, names: Workloa
   }
 }
 
+/** The document sharing and lab workloads (bench/documents.ts); the ITI-67 one over its own loaded document set. */
+async function runDocuments(server: RunningServer, opts: BenchOptions, names: WorkloadName[], load: LoadSettings, results: WorkloadResult[], authorization: string): Promise<void> {
+  for (const name of names) {
+    let scenario: Scenario;
+    if (name === 'iti65-pdf') scenario = await iti65Scenario(server.base, REPO_ROOT, opts.loadConcurrency);
+    else if (name === 'lab-bundle') scenario = await labScenario(server.base, opts.loadConcurrency);
+    else {
+      say(`\nLoading the ITI-67 document set (~${opts.documents} DocumentReferences, transactions of 100)...`);
+      const set = await loadDocuments(server.base, opts.documents, opts.loadConcurrency);
+      say(`Loaded ${set.total} documents of ${set.patients.length} patients in ${set.loadSeconds.toFixed(1)} s (${Math.round(set.total / set.loadSeconds)} documents/s)`);
+      await verifyDocuments(server.base, set);
+      say('  verified iti67-ins: sample answers are exactly the current documents of the patient');
+      await waitForOutbox(server.dataDir, say);
+      scenario = iti67Scenario(set);
+    }
+    scenario.authorization = authorization;
+    say(`\n${name}: ${scenario.description}`);
+    const r = await measure(new URL(server.base).origin, scenario, load);
+    results.push(r);
+    say(summary(r));
+    if (name === 'lab-bundle') say(`  = ${Math.round(r.reqPerSec * LAB_BUNDLE_RESOURCES)} resources/s`);
+  }
+}
+
 async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
   const machine = machineInfo();
   say(`DMP FHIR server benchmark — ${new Date().toISOString()}`);
@@ -105,6 +130,7 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
     if (searches.length > 0) await runSearches(server, dataset as DataSet, searches, load, results, auth.gp);
     await waitForOutbox(server.dataDir, say);
     await runCrud(server, opts, opts.only.filter((n) => ['create', 'read', 'update'].includes(n)), load, results, auth.gp);
+    await runDocuments(server, opts, opts.only.filter((n) => DOCUMENT_WORKLOADS.includes(n)), load, results, auth.gp);
     let binary: BinaryResult | undefined;
     if (opts.only.includes('binary')) {
       say(`\nbinary: raw POST /fhir/Binary of 10 MB for ${opts.duration} s, then GET of those Binaries for ${opts.duration} s (2 in flight)`);

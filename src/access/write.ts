@@ -19,6 +19,12 @@ export interface WriteRequest {
   after?: AccessFacets;
   /** For a Consent written by a professional: a permit naming only him. */
   selfPermit?: boolean;
+  /**
+   * A DocumentReference's `status` changes (superseded by a replacement,
+   * entered-in-error when deleted): for its author only (DMP-RULES.md § 3,
+   * rules 6 and 8).
+   */
+  statusChange?: boolean;
 }
 
 /**
@@ -100,9 +106,10 @@ function contentAllowed(p: Principal, w: WriteRequest): Decision {
 /**
  * Changes to someone else's resource: the patient side manages its
  * Consents and its Patient, and may mask and archive documents; professionals
- * who may read a document change its labels (checked by label below). The
- * service allows only status, labels and isArchived to change on a
- * DocumentReference at all.
+ * who may read a document change its labels (checked by label below), but
+ * not its status: replacing (superseded) or deleting (entered-in-error) a
+ * document is its author's. The service allows only status, labels and
+ * isArchived to change on a DocumentReference at all.
  */
 function nonCreatorMayChange(p: Principal, w: WriteRequest, factsOf: (id: string) => PatientFacts): boolean {
   const before = w.before as AccessFacets;
@@ -110,7 +117,7 @@ function nonCreatorMayChange(p: Principal, w: WriteRequest, factsOf: (id: string
   if (patientSide && (before.type === 'Consent' || (before.type === 'Patient' && w.op !== 'delete'))) {
     return true;
   }
-  if (w.op !== 'patch' || before.type !== 'DocumentReference') {
+  if (w.op !== 'patch' || before.type !== 'DocumentReference' || w.statusChange) {
     return false;
   }
   if (patientSide) return true;

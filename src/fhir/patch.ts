@@ -3,6 +3,7 @@ import type { Operation } from 'rfc6902';
 import { cloneJson } from './json/lexemes';
 import { applyOperation } from './json/patch-lexemes';
 import { errors } from './outcomes';
+import { resolveExtensionSelectors } from './patch-selectors';
 
 const OPS = new Set(['add', 'remove', 'replace', 'move', 'copy', 'test']);
 /** Segments that would reach Object.prototype; no FHIR element has these names. */
@@ -47,10 +48,12 @@ export function parseJsonPatch(body: unknown): Operation[] {
  * Applies the operations to a copy of `resource`, all or nothing: a failed
  * `test` or a path that does not exist rejects the whole patch (422) and the
  * stored resource is untouched. The patch may not change `resourceType` or `id`.
+ * Extensions named by URL in a path (PDSm) are resolved first (patch-selectors.ts).
  */
 export function applyJsonPatch(resource: Resource, ops: Operation[]): Resource {
   // Copied and applied keeping decimals' texts (a patch replacing a value with 1.50 stores 1.50).
   const copy = cloneJson(resource);
+  ops = resolveExtensionSelectors(copy, ops);
   for (let i = 0; i < ops.length; i++) {
     const err = applyOperation(copy, ops[i]);
     if (err === null) continue;

@@ -32,6 +32,7 @@ import { runBatch } from './bundle/batch';
 import type { ReturnPreference } from './bundle/response';
 import { lookupInput, publicRunner } from './bundle/public-runner';
 import { runTransaction } from './bundle/transaction';
+import { prepareDocumentBundle, withProvideResponseProfile } from './documents/provide-bundle';
 import { TransactionPortImpl, type EntryAudit, type TransactionPaths } from './bundle/transaction-port';
 import type { Conformance } from './profiles/conformance';
 import { searchConformance } from './profiles/conformance-search';
@@ -671,10 +672,12 @@ export class FhirService {
         if (REFUSED_ROLES.has(ctx.principal.role)) throw errors.forbidden(`Access refused (${Reason.refusedRole})`);
         await this.deps.access.sync();
       }
-      const done = await runTransaction(entries, port, prefer, ctx.baseUrl);
+      // IHE MHD ITI-65 (documents/provide-bundle.ts): attachments agree with their Binaries, replaced documents become superseded.
+      const documents = prepareDocumentBundle(entries);
+      const done = await runTransaction(documents.entries, port, prefer, ctx.baseUrl);
       // One AuditEvent per entry, here and only here: the entries never went through `perform`.
       await this.auditEntries(ctx, port.audited(done));
-      return done.json;
+      return documents.provide ? withProvideResponseProfile(done.json) : done.json;
     } catch (err) {
       const refusal = err instanceof StoreUnavailable ? errors.unavailable() : err;
       await content.discard();

@@ -58,15 +58,19 @@ export interface Client {
   delete(path: string): request.Test;
 }
 
-export async function openDmpWorld(fixture: StoreFixture, opts: { accessListLimit?: number; export?: ExportSettings } = {}): Promise<DmpWorld> {
+export async function openDmpWorld(
+  fixture: StoreFixture,
+  opts: { accessListLimit?: number; export?: ExportSettings; validateDmpProfiles?: boolean; maxBodyBytes?: number } = {},
+): Promise<DmpWorld> {
   const store = await fixture.open();
   const auth = await createTestAuth();
   const app = createApp({
-    config: { baseUrl: BASE_URL, maxBodyBytes: 1024 * 1024, defaultPageSize: 20, maxPageSize: 100, export: opts.export },
+    config: { baseUrl: BASE_URL, maxBodyBytes: opts.maxBodyBytes ?? 1024 * 1024, defaultPageSize: 20, maxPageSize: 100, export: opts.export },
     store,
     logger: pino({ level: 'silent' }),
     authenticator: auth.authenticator,
     accessListLimit: opts.accessListLimit,
+    validateDmpProfiles: opts.validateDmpProfiles,
   });
   const token = (actor: ActorName, patientId?: string) =>
     actor === 'patient' || actor === 'representative'

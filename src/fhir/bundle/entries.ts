@@ -1,4 +1,4 @@
-import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue, Parameters } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
 import { isStoredResourceType } from '../definitions';
 import { FORMAT_PARAMETERS } from '../format-params';
@@ -6,6 +6,7 @@ import { isValidId } from '../ids';
 import { parseJson } from '../json/lossless';
 import { errors, FhirError, outcome } from '../outcomes';
 import { parseJsonPatch } from '../patch';
+import { fhirPathPatchToJsonPatch } from '../fhirpath-patch';
 
 /** The methods an entry's `request.method` may name. @see https://hl7.org/fhir/R4/valueset-http-verb.html */
 export type EntryMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -145,18 +146,19 @@ function checkShape(out: EntryRequest, resource: unknown): void {
     if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) throw errors.badRequest(`${method} needs the entry's resource`);
     out.resource = resource as Record<string, unknown>;
   }
-  if (method === 'PATCH') out.patch = patchOf(resource);
+  if (method === 'PATCH') out.patch = patchOf(resource, out.type);
 }
 
 /**
  * The PATCH body of an entry: a Binary holding the JSON Patch document
  * (base64 `data`, contentType application/json-patch+json), as R4 says;
- * FHIRPath Patch (Parameters) is not supported.
+ * or a FHIRPath Patch (Parameters) of the simple kind IHE MHD sends in an
+ * ITI-65 replacement (see fhirpath-patch.ts).
  * @see https://hl7.org/fhir/R4/http.html#transaction
  */
-function patchOf(resource: unknown): Operation[] {
+function patchOf(resource: unknown, type: string): Operation[] {
   const r = resource as { resourceType?: unknown; contentType?: unknown; data?: unknown } | undefined;
-  if (r?.resourceType === 'Parameters') throw errors.badRequest('FHIRPath Patch is not supported; send a Binary holding a JSON Patch');
+  if (r?.resourceType === 'Parameters') return parseJsonPatch(fhirPathPatchToJsonPatch(r as Parameters, type));
   if (r?.resourceType !== 'Binary' || typeof r.data !== 'string' || String(r.contentType).split(';')[0].trim() !== 'application/json-patch+json') {
     throw errors.badRequest('PATCH needs a Binary resource with contentType application/json-patch+json and the patch in data');
   }

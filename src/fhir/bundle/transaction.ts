@@ -70,7 +70,7 @@ export async function runTransaction(raw: readonly unknown[], port: TransactionP
     await named(holder, async () => {
       if (ref.criteria.length === 0) throw errors.badRequest(`The conditional reference ${ref.text} has no criteria`);
       const match = await port.matchOne(ref.type, ref.criteria, 'reference', deleted);
-      if (!match) throw errors.badRequest(`The conditional reference ${ref.text} matches no resource`);
+      if (!match) throw errors.badRequest(`The conditional reference ${ref.text} matches no resource${ref.type === 'Patient' ? ': the patient is unknown (no DMP has this identifier)' : ''}`);
       ids.set(ref.text, `${ref.type}/${match.id}`);
     });
   }

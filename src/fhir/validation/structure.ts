@@ -2,6 +2,7 @@ import { OperationOutcomeError, isPrimitiveType, validateResource } from '@medpl
 import type { OperationOutcomeIssue, Resource } from '@medplum/fhirtypes';
 import { issue } from '../outcomes';
 import { passesStructureFastPath } from './fast-structure';
+import { withoutLargeBase64 } from './large-base64';
 
 type IssueCode = OperationOutcomeIssue['code'];
 
@@ -27,19 +28,21 @@ const CODE_BY_MESSAGE: readonly (readonly [RegExp, IssueCode])[] = [
  * anything unexpected becomes an `exception` issue, so a write fails closed.
  * @see https://hl7.org/fhir/R4/validation.html
  */
-export function structuralIssues(resource: Resource): OperationOutcomeIssue[] {
+export function structuralIssues(original: Resource): OperationOutcomeIssue[] {
+  // Large base64 document content is checked on its own (large-base64.ts); the rest of the resource as usual.
+  const { resource, issues: base64 } = withoutLargeBase64(original);
   let found: OperationOutcomeIssue[];
   try {
     // Most writes are valid: a walk of the keys present proves it in a
     // fraction of Medplum's time; anything else gets Medplum's exact issues.
-    if (passesStructureFastPath(resource)) return [];
-    found = validateResource(resource);
+    if (base64.length === 0 && passesStructureFastPath(resource)) return [];
+    found = [...base64, ...validateResource(resource)];
   } catch (err) {
     if (!(err instanceof OperationOutcomeError)) {
       const why = err instanceof RangeError ? 'it is nested too deeply' : 'of an internal error';
       return [issue('exception', `The resource could not be validated because ${why}`)];
     }
-    found = err.outcome.issue ?? [];
+    found = [...base64, ...(err.outcome.issue ?? [])];
   }
   return found.map((i) => normalize(resource, i));
 }

@@ -37,12 +37,20 @@ const INDEXED: Record<ScalarEntryKind, readonly string[]> = {
 /** Equality on these usually singles out one resource or a handful (a patient's data). */
 const POINTED: Partial<Record<ScalarEntryKind, true>> = { reference: true };
 
-function comparisonScore(kind: ScalarEntryKind, c: Comparison): number {
+/**
+ * Business identifiers (`identifier`: an INS, a lab's report id, a document's
+ * id) single out one resource, like an id: `identifier=system|value` and a
+ * chain through it (`patient.identifier=`, ITI-67 by INS) drive the query
+ * before a code shared by most resources (`status=current`).
+ */
+const IDENTIFYING_PARAMS: ReadonlySet<string> = new Set(['identifier']);
+
+function comparisonScore(kind: ScalarEntryKind, c: Comparison, identifying = false): number {
   if (!INDEXED[kind].includes(c.field)) return DRIVER_LIMIT;
   switch (c.op) {
     case 'eq':
     case 'in':
-      return POINTED[kind] ? 2 : 3;
+      return identifying ? 1 : POINTED[kind] ? 2 : 3;
     case 'startsWith':
       return 4;
     case 'lt':
@@ -56,9 +64,9 @@ function comparisonScore(kind: ScalarEntryKind, c: Comparison): number {
 }
 
 /** A DNF predicate drives as well as its worst alternative (each is one index lookup). */
-function predicateScore(kind: ScalarEntryKind, pred: EntryPredicate): number {
+function predicateScore(kind: ScalarEntryKind, pred: EntryPredicate, identifying = false): number {
   if (pred.length === 0) return 0;
-  return Math.max(...pred.map((alt) => Math.min(DRIVER_LIMIT, ...alt.map((c) => comparisonScore(kind, c)))));
+  return Math.max(...pred.map((alt) => Math.min(DRIVER_LIMIT, ...alt.map((c) => comparisonScore(kind, c, identifying)))));
 }
 
 /**
@@ -72,7 +80,7 @@ export function conditionScore(c: Condition): number {
     case 'id':
       return c.negate ? Infinity : 1;
     case 'entry':
-      return c.negate ? Infinity : predicateScore(c.entryKind, c.predicate);
+      return c.negate ? Infinity : predicateScore(c.entryKind, c.predicate, c.entryKind === 'token' && IDENTIFYING_PARAMS.has(c.param));
     case 'composite': {
       if (c.anyOf.length === 0) return 0;
       return Math.max(
