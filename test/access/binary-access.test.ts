@@ -105,6 +105,38 @@ describe.each(STORES)('Binary access, audit and ITI-68 ($name)', (fixture) => {
     expect((await fetchBinary('author', `Binary/${id}`)).res.status).toBe(200);
   });
 
+  test.each([
+    ['names no securityContext (the server gives it the patient)', undefined],
+    ['names the Patient as its securityContext', 'PATIENT'],
+  ])('a masked document sent in a transaction hides its Binary, whose securityContext %s', async (_what, context) => {
+    const bundle = {
+      resourceType: 'Bundle',
+      type: 'transaction',
+      entry: [
+        {
+          fullUrl: 'urn:uuid:6b0e4f0e-0000-4000-8000-000000000001',
+          resource: { resourceType: 'Binary', contentType: 'application/pdf', ...(context ? { securityContext: { reference: `Patient/${pid}` } } : {}), data: PDF.toString('base64') },
+          request: { method: 'POST', url: 'Binary' },
+        },
+        {
+          fullUrl: 'urn:uuid:6b0e4f0e-0000-4000-8000-000000000002',
+          resource: { ...dmpDocument(pid, '11502-2', [Label.maskedFromProfessionals]), content: [{ attachment: { contentType: 'application/pdf', url: 'urn:uuid:6b0e4f0e-0000-4000-8000-000000000001' } }] },
+          request: { method: 'POST', url: 'DocumentReference' },
+        },
+      ],
+    };
+    const res = await (await world.as('author')).post('', bundle);
+    expect(res.status).toBe(200);
+    const binaryId = (res.body.entry[0].response.location as string).split('/')[1];
+    const docId = (res.body.entry[1].response.location as string).split('/')[1];
+    expect((await (await world.as('dietitian')).get(`DocumentReference/${docId}`)).status).toBe(404);
+    expect((await fetchBinary('dietitian', `Binary/${binaryId}`)).res.status).toBe(404);
+    expect((await fetchBinary('dietitian', `Binary/${binaryId}`, { Accept: 'application/fhir+json' })).res.status).toBe(404);
+    expect((await (await world.as('dietitian')).get(`Binary?_id=${binaryId}`)).body.total ?? 0).toBe(0);
+    expect((await fetchBinary('gp', `Binary/${binaryId}`)).res.status).toBe(200);
+    expect((await fetchBinary('author', `Binary/${binaryId}`)).res.status).toBe(200);
+  });
+
   test('a document written by someone else does not open another uploader’s Binary', async () => {
     const id = await uploadAs('author', PDF);
     // The stranger may feed the DMP, and reads his own documents: pointing one at the author's Binary gives him nothing.

@@ -54,7 +54,7 @@ describe.each(STORES)('ITI-65 Provide Document Bundle ($name)', (fixture) => {
       expect(read.content[0].attachment.url).toBe(`Binary/${created(res, 'Binary')}`);
       const list = (await gp.get(`List/${created(res, 'List')}`)).body;
       expect(list.entry[0].item.reference).toBe(`DocumentReference/${doc}`);
-      const bin = (await author.get(`Binary/${created(res, 'Binary')}`)).body;
+      const bin = (await author.get(`Binary/${created(res, 'Binary')}`).set('Accept', 'application/fhir+json')).body;
       expect(sha1(Buffer.from(bin.data, 'base64'))).toBe(read.content[0].attachment.hash);
     });
 

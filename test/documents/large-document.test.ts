@@ -39,7 +39,7 @@ describe.each(STORES)('ITI-65 with a 1 MB PDF ($name)', (fixture) => {
     const res = await author.post('', pdfBundle(bytes), { prefer: 'return=minimal' });
     expect(res.status).toBe(200);
     const binary = (res.body.entry[2].response.location as string).split('/')[1];
-    const read = (await author.get(`Binary/${binary}`)).body;
+    const read = (await author.get(`Binary/${binary}`).set('Accept', 'application/fhir+json')).body;
     expect(Buffer.from(read.data, 'base64').equals(bytes)).toBe(true);
   });
 
