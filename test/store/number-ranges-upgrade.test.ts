@@ -50,7 +50,8 @@ describe.each(STORES)('number ranges added to an older database ($name)', (fixtu
         await db.collection('resources').updateOne({ _id: d._id }, { $set: { idx: (d.idx as Record<string, unknown>[]).map(strip) } });
       }
       await db.collection('migrations').deleteMany({});
-      await upgradeMongo(db);
+      // Two processes starting on the same database at once: both upgrade, neither fails.
+      await Promise.all([upgradeMongo(db), upgradeMongo(db), upgradeMongo(db)]);
       expect(await db.collection('migrations').countDocuments({ _id: 'number-ranges' as never })).toBe(1);
     } finally {
       await client.close();

@@ -28,7 +28,12 @@ export async function addNumberRanges(db: Db): Promise<void> {
   for await (const d of versions.find({ 'pending.at': { $exists: true } }, { projection: { pending: 1 } })) {
     if (d.pending && withRanges(d.pending.idx)) await versions.updateOne({ _id: { $eq: d._id } }, { $set: { 'pending.idx': d.pending.idx } });
   }
-  await done.updateOne({ _id: { $eq: NAME } }, { $set: { at: Date.now() } }, { upsert: true });
+  try {
+    await done.insertOne({ _id: NAME, at: Date.now() });
+  } catch (err) {
+    // Two processes starting on one database both upgraded it (harmless, each update is conditional); one marker is enough.
+    if ((err as { code?: number }).code !== 11000) throw err;
+  }
 }
 
 /** Adds the missing ranges in place; true when something was added. */
