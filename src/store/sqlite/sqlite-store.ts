@@ -7,7 +7,6 @@ import {
   checkDistinct,
   GroupConflict,
   historyKey,
-  StoreUnavailable,
   UniqueConflict,
   VersionConflict,
   type ChainedWrite,
@@ -22,6 +21,7 @@ import {
 } from '../port';
 import { ChainTables } from './chains';
 import { ContentFiles } from './content-files';
+import { GroupCommit, type QueuedWrite } from './group-commit';
 import { readHistory } from './history';
 import { IndexRows } from './index-rows';
 import { KeyTables } from './key-tables';
@@ -30,12 +30,6 @@ import { addNumberRanges } from './number-ranges';
 import { SCHEMA } from './schema';
 import { searchSqlite } from './search';
 
-/** SQLITE_BUSY / SQLITE_LOCKED: another connection (another process on the same file) holds the lock past the busy timeout. */
-function busy(err: unknown): boolean {
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-}
-
 export interface SqliteOptions {
   /** Directory of the database file (created when missing). */
   dataDir: string;
@@ -43,19 +37,6 @@ export interface SqliteOptions {
   fileName?: string;
   /** How long a write waits for a lock held by another process before giving up (503). Default 5 s. */
   busyTimeoutMs?: number;
-}
-
-
-/**
- * A queued write: one version, a group that stands or falls as one
- * (writeAll), or an append to a hash chain (`chained`, no versions).
- */
-interface Pending {
-  writes: readonly VersionWrite[];
-  group: boolean;
-  chained?: ChainedWrite;
-  resolve: () => void;
-  reject: (err: unknown) => void;
 }
 
 /**
@@ -75,6 +56,9 @@ interface Pending {
  * chain's head inside the batch's transaction, which takes the write lock
  * first (BEGIN IMMEDIATE), so heads read there cannot move under it, even
  * with other processes writing to the same file (see chains.ts).
+ *
+ * The queue and the WAL sync are group-commit.ts; what each write does
+ * inside the batch's transaction is here (commitOne, apply).
  */
 export class SqliteStore implements ResourceStore {
   readonly kind = 'sqlite' as const;
@@ -83,19 +67,11 @@ export class SqliteStore implements ResourceStore {
   private readonly rows: IndexRows;
   private readonly keys: KeyTables;
   private readonly chains: ChainTables;
-  private queue: Pending[] = [];
-  private flushScheduled = false;
-  /** The WAL file (undefined for an in-memory database), and a descriptor on it for fdatasync. */
-  private readonly walPath?: string;
-  private walFd?: number;
-  /** WAL syncs in flight (close() waits for them). */
-  private readonly syncing = new Set<Promise<void>>();
-  /** Batches committed and waiting for the next fdatasync, and whether one is running. */
-  private syncWaiters: ((err: unknown) => void)[] = [];
-  private syncRunning = false;
+  /** The write queue, its transaction and the WAL sync (group-commit.ts). */
+  private readonly commits: GroupCommit;
   private readonly stmts: ReturnType<SqliteStore['prepare']>;
   private readonly cache = new Map<string, Database.Statement>();
-  /** Applies a writeAll group; called inside the flush transaction, it runs as a SAVEPOINT (see flush). */
+  /** Applies a writeAll group; called inside the flush transaction, it runs as a SAVEPOINT (see commitOne). */
   private readonly group: (writes: readonly VersionWrite[]) => void;
   /** Binary bytes, as files beside the database (content-files.ts). */
   private readonly content: ContentFiles;
@@ -106,12 +82,11 @@ export class SqliteStore implements ResourceStore {
       fs.mkdirSync(options.dataDir, { recursive: true });
     }
     const file = fileName === ':memory:' ? ':memory:' : path.join(options.dataDir, fileName);
-    this.walPath = fileName === ':memory:' ? undefined : `${file}-wal`;
     this.db = new Database(file, {
       timeout: options.busyTimeoutMs ?? 5000,
     });
     this.db.pragma('journal_mode = WAL');
-    // COMMIT writes the WAL without waiting for the disk; flush() then syncs
+    // COMMIT writes the WAL without waiting for the disk; the group commit then syncs
     // the WAL off the event loop and only afterwards acknowledges (see there).
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('foreign_keys = OFF');
@@ -136,6 +111,7 @@ export class SqliteStore implements ResourceStore {
         if (conflict) throw new GroupConflict(i, conflict);
       });
     });
+    this.commits = new GroupCommit(this.db, (w) => this.commitOne(w), fileName === ':memory:' ? undefined : `${file}-wal`);
   }
 
   private prepare() {
@@ -194,18 +170,10 @@ export class SqliteStore implements ResourceStore {
   }
 
   async close(): Promise<void> {
-    if (this.queue.length > 0) {
-      this.flush();
-    }
-    while (this.syncing.size > 0) {
-      await Promise.all([...this.syncing]);
-    }
+    await this.commits.drain();
     this.db.close();
     this.content.close();
-    if (this.walFd !== undefined) {
-      fs.closeSync(this.walFd);
-      this.walFd = undefined;
-    }
+    this.commits.close();
   }
 
   async readCurrent(type: string, id: string): Promise<VersionRecord | undefined> {
@@ -226,129 +194,42 @@ export class SqliteStore implements ResourceStore {
   }
 
   write(write: VersionWrite): Promise<void> {
-    return this.enqueue([write], false);
+    return this.commits.enqueue([write], false);
   }
 
   /**
    * A group rides in the same group commit as single writes, inside a
-   * SAVEPOINT of its own (see flush): its writes are applied in order, and
+   * SAVEPOINT of its own (see commitOne): its writes are applied in order, and
    * the first conflict rolls the savepoint back, so the group is all or
    * nothing while the other writes of the flush stand or fall on their own.
    */
   writeAll(writes: readonly VersionWrite[]): Promise<void> {
     checkDistinct(writes);
-    return writes.length === 0 ? Promise.resolve() : this.enqueue(writes, true);
-  }
-
-  private enqueue(writes: readonly VersionWrite[], group: boolean, chained?: ChainedWrite): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ writes, group, chained, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
+    return writes.length === 0 ? Promise.resolve() : this.commits.enqueue(writes, true);
   }
 
   /**
-   * Commits every queued write in one transaction; a version conflict (or a
-   * chained write's failing seal) fails only its own write, or its own
-   * group. better-sqlite3 runs a transaction function called inside another
-   * as a SAVEPOINT, rolled back (and released) when the function throws.
-   * IMMEDIATE: the write lock is taken before anything is read, so the heads
-   * and current versions read here are still current when the batch
-   * commits, whatever other processes do (they wait for the lock, up to the
-   * busy timeout).
+   * One queued write inside the group commit's transaction: its own failure
+   * (a conflict, a chained write's failing seal) is returned, anything else
+   * thrown fails the whole batch. better-sqlite3 runs a transaction function
+   * called inside another as a SAVEPOINT, rolled back (and released) when the
+   * function throws: so a group is all or nothing within the batch.
    */
-  private flush(): void {
-    const batch = this.queue;
-    this.queue = [];
-    this.flushScheduled = false;
-    const conflicts = new Map<Pending, Error>();
-    const group = this.group;
+  private commitOne(p: QueuedWrite): Error | undefined {
+    if (p.chained) {
+      return this.chains.append(p.chained);
+    }
+    if (!p.group) {
+      return this.apply(p.writes[0]);
+    }
     try {
-      this.db.transaction(() => {
-        for (const p of batch) {
-          if (p.chained) {
-            const failed = this.chains.append(p.chained);
-            if (failed) conflicts.set(p, failed);
-            continue;
-          }
-          if (!p.group) {
-            const conflict = this.apply(p.writes[0]);
-            if (conflict) conflicts.set(p, conflict);
-            continue;
-          }
-          try {
-            group(p.writes);
-          } catch (err) {
-            // Anything but a conflict (a lock, a bug) fails the whole flush, as for single writes.
-            if (!(err instanceof GroupConflict)) throw err;
-            conflicts.set(p, err);
-          }
-        }
-      }).immediate();
+      this.group(p.writes);
     } catch (err) {
-      // The transaction rolled back: none of the batch was written.
-      const reason = busy(err) ? new StoreUnavailable('database locked by another process') : err;
-      for (const p of batch) {
-        p.reject(reason);
-      }
-      return;
+      // Anything but a conflict (a lock, a bug) fails the whole flush, as for single writes.
+      if (!(err instanceof GroupConflict)) throw err;
+      return err;
     }
-    const settle = (syncError: unknown) => {
-      for (const p of batch) {
-        const conflict = conflicts.get(p);
-        if (syncError) {
-          p.reject(syncError);
-        } else if (conflict) {
-          p.reject(conflict);
-        } else {
-          p.resolve();
-        }
-      }
-    };
-    this.syncWal(settle);
-  }
-
-  /**
-   * Makes every committed WAL frame durable, then calls `done`. The fdatasync
-   * runs on libuv's thread pool, so the event loop keeps serving requests
-   * while the disk works; the writes of the batch are acknowledged only
-   * afterwards. A later sync covers every earlier frame (the WAL is written
-   * in order), so an acknowledged write is never lost; so one sync at a time
-   * serves every batch committed before it started (the disk does one at a
-   * time anyway, and the thread pool stays free for other file work).
-   */
-  private syncWal(done: (err: unknown) => void): void {
-    if (this.walFd === undefined) {
-      // In memory, or no WAL yet (nothing was ever written): nothing to make durable.
-      if (this.walPath === undefined || !fs.existsSync(this.walPath)) {
-        done(undefined);
-        return;
-      }
-      this.walFd = fs.openSync(this.walPath, 'r');
-    }
-    this.syncWaiters.push(done);
-    // One fdatasync at a time: batches committed while one runs wait for the next, which covers them all.
-    if (!this.syncRunning) this.startSync();
-  }
-
-  private startSync(): void {
-    const waiters = this.syncWaiters;
-    this.syncWaiters = [];
-    this.syncRunning = true;
-    const synced = new Promise<void>((resolve) => {
-      fs.fdatasync(this.walFd as number, (err) => {
-        this.syncRunning = false;
-        // Started before the callbacks, so that close() still finds a sync in flight.
-        if (this.syncWaiters.length > 0) this.startSync();
-        this.syncing.delete(synced);
-        for (const w of waiters) w(err ?? undefined);
-        resolve();
-      });
-    });
-    this.syncing.add(synced);
+    return undefined;
   }
 
   /** Applies one write inside the open transaction; checks before it changes anything. */
@@ -394,7 +275,7 @@ export class SqliteStore implements ResourceStore {
   }
 
   async purge(type: string, id: string): Promise<void> {
-    this.flush();
+    this.commits.flush();
     this.db.transaction(() => {
       const head = this.stmts.head.get(type, id) as { rid: number } | undefined;
       if (head) {
@@ -420,7 +301,7 @@ export class SqliteStore implements ResourceStore {
    * sync. Waits for every write, then rejects with the first failure.
    */
   async appendChained(writes: readonly ChainedWrite[]): Promise<void> {
-    const done = writes.map((chained) => this.enqueue([], false, chained));
+    const done = writes.map((chained) => this.commits.enqueue([], false, chained));
     const failed = (await Promise.allSettled(done)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) {
       throw failed.reason;
@@ -440,7 +321,7 @@ export class SqliteStore implements ResourceStore {
   }
 
   async purgeChain(chain: string): Promise<void> {
-    this.flush();
+    this.commits.flush();
     this.db.transaction(() => this.chains.drop(chain))();
   }
 

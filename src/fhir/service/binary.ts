@@ -1,0 +1,51 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { Readable } from 'node:stream';
+import type { AuditTrace } from '../../audit/trace';
+import { binaryRead, type BinaryRead } from '../binary/binary-read';
+import type { RequestContext } from '../context';
+import type { WriteOptions, WriteResult } from '../writer';
+import type { ServiceDoor } from './door';
+import type { RecordInteractions } from './records';
+
+/** A Binary sent as raw bytes (`POST/PUT Binary` with any Content-Type but FHIR JSON). @see https://hl7.org/fhir/R4/binary.html#rest */
+export interface RawBinary {
+  contentType: string;
+  /** `X-Security-Context`: the reference of the resource whose access rules apply (e.g. `DocumentReference/1`). */
+  securityContext?: string;
+  /** The bytes, streamed to the store (never held whole). */
+  body: Readable;
+}
+
+/**
+ * Binary in its raw form: the bytes stream to the store (outside the
+ * resource JSON) through the same create/update/read paths as any resource,
+ * so a Binary is checked, decided and audited like the rest; no audit here.
+ * @see https://hl7.org/fhir/R4/binary.html#rest
+ */
+export class BinaryInteractions {
+  constructor(
+    private readonly door: ServiceDoor,
+    private readonly records: RecordInteractions,
+  ) {}
+
+  /** `POST Binary` with raw bytes: streamed once the write is checked, then the version is written. */
+  create(ctx: RequestContext, trace: AuditTrace, raw: RawBinary): Promise<WriteResult> {
+    return this.records.create(ctx, trace, 'Binary', rawBinaryResource(raw), {}, undefined, this.door.contentSession(raw.body));
+  }
+
+  /** `PUT Binary/{id}` with raw bytes: a new version (or the Binary created with this id). */
+  update(ctx: RequestContext, trace: AuditTrace, id: string, raw: RawBinary, opts: WriteOptions): Promise<WriteResult> {
+    return this.records.update(ctx, trace, 'Binary', id, { ...rawBinaryResource(raw), id }, opts, undefined, this.door.contentSession(raw.body));
+  }
+
+  /** Read (no `versionId`) or vread of a Binary for its bytes, decided before any byte is sent. @see https://profiles.ihe.net/ITI/MHD/ITI-68.html */
+  async read(ctx: RequestContext, trace: AuditTrace, id: string, versionId?: string): Promise<BinaryRead> {
+    const r = versionId === undefined ? await this.records.read(ctx, trace, 'Binary', id) : await this.records.vread(ctx, trace, 'Binary', id, versionId);
+    return binaryRead(this.door.deps.store, r);
+  }
+}
+
+/** The Binary resource of a raw upload, before its bytes are stored. */
+function rawBinaryResource(raw: RawBinary): Resource {
+  return { resourceType: 'Binary', contentType: raw.contentType, ...(raw.securityContext ? { securityContext: { reference: raw.securityContext } } : {}) } as Resource;
+}

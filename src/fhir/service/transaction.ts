@@ -1,0 +1,108 @@
+import type { Resource } from '@medplum/fhirtypes';
+import { AuditTrace } from '../../audit/trace';
+import type { ContentSession } from '../binary/content-session';
+import { bundleKind } from '../bundle/entries';
+import { lookupInput } from '../bundle/public-runner';
+import type { ReturnPreference } from '../bundle/response';
+import { runTransaction } from '../bundle/transaction';
+import { TransactionPortImpl, type EntryAudit, type TransactionPaths } from '../bundle/transaction-port';
+import type { RequestContext } from '../context';
+import { prepareDocumentBundle, withProvideResponseProfile } from '../documents/provide-bundle';
+import { Interaction } from '../interactions';
+import { FhirError, issue, outcome } from '../outcomes';
+import { checkScopes } from '../scope-check';
+import { storeRefusal, type ServiceDoor } from './door';
+import type { RecordInteractions } from './records';
+import type { SearchInteractions } from './search';
+
+/**
+ * A transaction Bundle, all or nothing (see bundle/transaction.ts): the one
+ * interaction that does not run through `perform`, because each entry is
+ * its own AuditEvent. The caller is admitted once; each entry passes the
+ * checks of its single interaction through the private paths below (no
+ * audit there); all writes are committed by one ResourceStore.writeAll;
+ * then each entry is audited here, exactly once (the failing one alone when
+ * the transaction fails).
+ * @see https://hl7.org/fhir/R4/http.html#trules
+ */
+export class TransactionInteraction {
+  constructor(
+    private readonly door: ServiceDoor,
+    private readonly records: RecordInteractions,
+    private readonly searches: SearchInteractions,
+  ) {}
+
+  /** Runs the transaction and returns its transaction-response Bundle as JSON text. */
+  async run(ctx: RequestContext, body: unknown, prefer: ReturnPreference): Promise<string> {
+    const { entries } = bundleKind(body, this.door.deps.bundleMaxEntries ?? 1000);
+    // One content session for every Binary of the bundle: removed if the transaction fails.
+    const content = this.door.contentSession();
+    const port = new TransactionPortImpl(this.paths(ctx, content), this.door.deps.store);
+    try {
+      // Scopes are checked per entry (TransactionPaths.scopes), once each entry's interaction is known.
+      await this.door.admit(ctx);
+      // IHE MHD ITI-65 (documents/provide-bundle.ts): attachments agree with their Binaries, replaced documents become superseded.
+      const documents = prepareDocumentBundle(entries);
+      const done = await runTransaction(documents.entries, port, prefer, ctx.baseUrl);
+      // One AuditEvent per entry, here and only here: the entries never went through `perform`.
+      await this.auditEntries(ctx, port.audited(done));
+      return documents.provide ? withProvideResponseProfile(done.json) : done.json;
+    } catch (err) {
+      const refusal = storeRefusal(err);
+      await content.discard();
+      // The failing entry (nothing was stored); a refusal before any entry (401, refused role) as the transaction itself.
+      const failed = port.audited(undefined, refusal);
+      if (failed.length > 0) await this.auditEntries(ctx, failed);
+      else await this.door.audit(ctx, Interaction.transaction, new AuditTrace(), refusal);
+      throw refusal;
+    }
+  }
+
+  /** The private paths a transaction runs its entries through (stage: writes collected for the commit). */
+  private paths(ctx: RequestContext, content: ContentSession): TransactionPaths {
+    const { access } = this.door.deps;
+    const { records, searches } = this;
+    const scopes = (interaction: Interaction, type: string) => {
+      if (access && ctx.principal) checkScopes(ctx.principal.scopes, interaction, [type]);
+    };
+    return {
+      scopes,
+      // Each entry's trace is not recorded: its AuditEvent is built from the port's per-entry list (auditEntries).
+      create: (type, b, opts, stage) => records.create(ctx, new AuditTrace(), type, b, opts, stage, content),
+      update: (type, id, b, opts, stage) => records.update(ctx, new AuditTrace(), type, id, b, opts, stage, content),
+      patch: (type, id, ops, opts, stage) => records.patch(ctx, new AuditTrace(), type, id, ops, opts, stage, content),
+      delete: (type, id, opts, stage) => records.delete(ctx, new AuditTrace(), type, id, opts, stage),
+      read: (type, id) => records.read(ctx, new AuditTrace(), type, id),
+      vread: (type, id, vid) => records.vread(ctx, new AuditTrace(), type, id, vid),
+      search: (type, params) => searches.bundle(ctx, new AuditTrace(), [type], params, { lenient: false, path: type, baseUrl: ctx.baseUrl }),
+      lookup: async (params) => this.door.conformance().lookup(...lookupInput(params)),
+      matchOne: (type, criteria, what, exclude) => this.door.conditional.single(ctx, type, criteria, what, exclude),
+      ifNoneExist: (type, criteria, exclude) => this.door.conditional.ifNoneExist(ctx, type, criteria, exclude),
+      patientsOf: (json) => (access ? [...access.facetsOf(JSON.parse(json) as Resource).patients] : undefined),
+    };
+  }
+
+  /** One AuditEvent per transaction entry, from the port's list (its interaction, resource, status and DMPs). */
+  private async auditEntries(ctx: RequestContext, entries: readonly EntryAudit[]): Promise<void> {
+    const access = this.door.deps.access;
+    for (const e of entries) {
+      const trace = new AuditTrace();
+      trace.level = e.id ? 'instance' : 'type';
+      if (e.written && access) {
+        // As written: documents named by their title, and a created resource for the notifications.
+        const r = JSON.parse(e.written) as Resource;
+        trace.touch(r, access.facetsOf(r), Number(r.meta?.versionId) || undefined);
+        if (e.interaction === Interaction.create) trace.created = r;
+      } else if (e.id) {
+        trace.touchRef(e.type, e.id, e.patients ?? []);
+      }
+      const status = e.status;
+      await this.door.audit(ctx, e.interaction, trace, status >= 400 ? entryFailure(status) : undefined, status || 200);
+    }
+  }
+}
+
+/** A transaction entry's failure as the audit records it (its status; the text is the entry's own outcome, in the response). */
+function entryFailure(status: number): FhirError {
+  return new FhirError(status, outcome(issue('processing', `Bundle entry failed (${status})`)));
+}
