@@ -18,10 +18,11 @@ export const WORKLOADS = [
   'iti65-pdf',
   'lab-bundle',
   'iti67-ins',
+  'transaction-50',
 ] as const;
 export type WorkloadName = (typeof WORKLOADS)[number];
 /** The document sharing and lab workloads (bench/documents.ts). */
-export const DOCUMENT_WORKLOADS: readonly WorkloadName[] = ['iti65-pdf', 'lab-bundle', 'iti67-ins'];
+export const DOCUMENT_WORKLOADS: readonly WorkloadName[] = ['iti65-pdf', 'lab-bundle', 'iti67-ins', 'transaction-50'];
 
 /** Benchmark settings, from the command line (see bench/README.md). */
 export interface BenchOptions {
@@ -68,7 +69,7 @@ const USAGE = `Usage: npm run bench -- [options]
                           (also: "search" = every search workload, "crud" = create,read,update,
                           "acl" = acl-read,acl-search,acl-include: an authorised pharmacist, access
                           control on, then the same requests on the baseline server with it off,
-                          "documents" = iti65-pdf,lab-bundle,iti67-ins)
+                          "documents" = iti65-pdf,lab-bundle,iti67-ins,transaction-50)
   --store <sqlite|mongo>  store of the server (default sqlite, fresh temp DATA_DIR)
   --mongodb-url <url>     MongoDB URL for --store mongo (loopback only; a fresh database is used)
   --no-pin                do not pin with taskset

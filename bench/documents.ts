@@ -19,6 +19,8 @@ const JSON_HEADERS = { 'content-type': FHIR_JSON, accept: FHIR_JSON };
 export const DOCS_PER_PATIENT = 10;
 /** Resources a lab bundle writes (the target is in resources/s). */
 export const LAB_BUNDLE_RESOURCES = 22;
+/** Resources per `transaction-50` request. */
+export const TRANSACTION_RESOURCES = 50;
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -64,7 +66,7 @@ export function pdf(bytes: number): Buffer {
   return Buffer.concat([head, randomBytes(bytes - head.length)]);
 }
 
-async function patients(base: string, count: number, serialBase: number, concurrency: number): Promise<Array<{ id: string; ins: string }>> {
+export async function patients(base: string, count: number, serialBase: number, concurrency: number): Promise<Array<{ id: string; ins: string }>> {
   const r = seededRandom(serialBase);
   const out: Array<{ id: string; ins: string }> = new Array(count);
   await runPool('patients', count, concurrency, async (i) => {
@@ -151,6 +153,43 @@ export async function labScenario(base: string, concurrency: number): Promise<Sc
   return {
     name: 'lab-bundle',
     description: `POST /fhir lab transaction: 1 DiagnosticReport + 20 Observations + 1 Specimen, conditional creates on new identifiers (${LAB_BUNDLE_RESOURCES} resources per request)`,
+    requests: [{ setupRequest: (req) => ({ ...req, method: 'POST', path: '/fhir', headers: { ...req.headers, ...JSON_HEADERS, prefer: 'return=minimal' }, body: body() }) }],
+  };
+}
+
+/**
+ * `transaction-50` (issue #8): POST /fhir, a transaction of 50 entries with
+ * urn:uuid references: an Encounter and 49 Observations (vital signs) whose
+ * `encounter` is the Encounter's urn:uuid, rewritten to its new id; plain
+ * POSTs, no conditional entries; req/s × 50 = resources/s.
+ */
+export async function transactionScenario(base: string, concurrency: number): Promise<Scenario> {
+  const pool = await patients(base, 50, DOCS_SERIAL + 120_000, concurrency);
+  const r = seededRandom(50);
+  let n = 0;
+  const body = () => {
+    const patient = { reference: `Patient/${pool[n++ % pool.length].id}` };
+    const when = '2026-11-21T09:30:00+01:00';
+    const encounter = {
+      fullUrl: 'urn:uuid:0d000000-0000-4000-8000-000000000001',
+      resource: { resourceType: 'Encounter', status: 'finished', class: { system: 'http://terminology.hl7.org/CodeSystem/v3-ActCode', code: 'AMB' }, subject: patient, period: { start: when } },
+      request: { method: 'POST', url: 'Encounter' },
+    };
+    const obs = Array.from({ length: TRANSACTION_RESOURCES - 1 }, (_, j) => ({
+      fullUrl: `urn:uuid:0e000000-0000-4000-8000-${String(j).padStart(12, '0')}`,
+      resource: {
+        resourceType: 'Observation', status: 'final',
+        category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
+        code: { coding: [{ system: 'http://loinc.org', code: '8867-4' }] }, subject: patient, encounter: { reference: encounter.fullUrl }, effectiveDateTime: when,
+        valueQuantity: { value: 50 + Math.round(r() * 60), unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
+      },
+      request: { method: 'POST', url: 'Observation' },
+    }));
+    return JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry: [encounter, ...obs] });
+  };
+  return {
+    name: 'transaction-50',
+    description: `POST /fhir transaction: 1 Encounter + ${TRANSACTION_RESOURCES - 1} Observations referencing it by urn:uuid (${TRANSACTION_RESOURCES} resources per request)`,
     requests: [{ setupRequest: (req) => ({ ...req, method: 'POST', path: '/fhir', headers: { ...req.headers, ...JSON_HEADERS, prefer: 'return=minimal' }, body: body() }) }],
   };
 }

@@ -1,4 +1,4 @@
-import { LAB_BUNDLE_RESOURCES } from './documents';
+import { LAB_BUNDLE_RESOURCES, TRANSACTION_RESOURCES } from './documents';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,6 +18,8 @@ export const TARGETS: Record<string, { minReqPerSec: number; maxP99Ms?: number; 
   // 1,500 resources/s at 22 resources per bundle.
   'lab-bundle': { minReqPerSec: 1500 / LAB_BUNDLE_RESOURCES, text: '>= 1,500 resources/s (68.2 bundles/s)' },
   'iti67-ins': { minReqPerSec: 2000, text: '>= 2,000 searches/s' },
+  // 3,000 resources/s at 50 entries per transaction.
+  'transaction-50': { minReqPerSec: 3000 / TRANSACTION_RESOURCES, text: '>= 3,000 resources/s (60 bundles/s)' },
 };
 
 /** Whether a result meets its target; undefined when the workload has none. */

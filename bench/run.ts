@@ -16,7 +16,7 @@ import { startServer, type RunningServer } from './server';
 import { verifySearches } from './verify';
 import { runExportWorkload, type ExportResult } from './export';
 import { createScenario, readScenario, updateScenario } from './workloads';
-import { iti65Scenario, iti67Scenario, LAB_BUNDLE_RESOURCES, labScenario, loadDocuments, verifyDocuments } from './documents';
+import { iti65Scenario, iti67Scenario, LAB_BUNDLE_RESOURCES, labScenario, loadDocuments, TRANSACTION_RESOURCES, transactionScenario, verifyDocuments } from './documents';
 
 /**
  * `npm run bench`: starts a real server process (one core, fresh store),
@@ -79,6 +79,7 @@ async function runDocuments(server: RunningServer, opts: BenchOptions, names: Wo
     let scenario: Scenario;
     if (name === 'iti65-pdf') scenario = await iti65Scenario(server.base, REPO_ROOT, opts.loadConcurrency);
     else if (name === 'lab-bundle') scenario = await labScenario(server.base, opts.loadConcurrency);
+    else if (name === 'transaction-50') scenario = await transactionScenario(server.base, opts.loadConcurrency);
     else {
       say(`\nLoading the ITI-67 document set (~${opts.documents} DocumentReferences, transactions of 100)...`);
       const set = await loadDocuments(server.base, opts.documents, opts.loadConcurrency);
@@ -94,6 +95,7 @@ async function runDocuments(server: RunningServer, opts: BenchOptions, names: Wo
     results.push(r);
     say(summary(r));
     if (name === 'lab-bundle') say(`  = ${Math.round(r.reqPerSec * LAB_BUNDLE_RESOURCES)} resources/s`);
+    if (name === 'transaction-50') say(`  = ${Math.round(r.reqPerSec * TRANSACTION_RESOURCES)} resources/s`);
   }
 }
 
