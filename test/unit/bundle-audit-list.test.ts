@@ -27,7 +27,6 @@ describe('transaction audit list', () => {
     lookup: async () => ({ resourceType: 'Parameters' }),
     matchOne: async () => undefined,
     ifNoneExist: async () => undefined,
-    patientsOf: (json) => (JSON.parse(json).resourceType === 'Observation' ? ['p1'] : []),
   });
   const bundle = [
     { resource: { resourceType: 'Observation' }, request: { method: 'POST', url: 'Observation' } },
@@ -35,7 +34,7 @@ describe('transaction audit list', () => {
     { request: { method: 'GET', url: 'Patient/old' } },
   ];
 
-  test('after a commit: every entry with its interaction, type, id, status and patients', async () => {
+  test('after a commit: every entry with its interaction, type, id, status and the resource as written (its DMPs come from it)', async () => {
     const port = new TransactionPortImpl(paths(), store);
     const done = await runTransaction(bundle, port, 'minimal', 'https://dmp.test/fhir');
     const list = port.audited(done);
@@ -44,7 +43,8 @@ describe('transaction audit list', () => {
       [1, 'delete', 'Patient', 200],
       [2, 'read', 'Patient', 200],
     ]);
-    expect(list[0].patients).toEqual(['p1']);
+    expect(JSON.parse(list[0].written as string).resourceType).toBe('Observation');
+    expect(list[1].written).toBeUndefined();
     expect(list[1].id).toBe('old');
     // One commit, the delete first (processing order).
     expect(committed.at(-1)?.map((w) => w.type)).toEqual(['Patient', 'Observation']);

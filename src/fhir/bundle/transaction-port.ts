@@ -31,8 +31,6 @@ export interface TransactionPaths {
   lookup(params: Parameters): Promise<Parameters>;
   matchOne(type: string, criteria: [string, string][], what: string, exclude: ReadonlySet<string>): Promise<VersionRecord | undefined>;
   ifNoneExist(type: string, criteria: [string, string][], exclude: ReadonlySet<string>): Promise<WriteResult | undefined>;
-  /** Ids of the patients whose DMP holds a resource (access control on), for the AuditEvents. */
-  patientsOf(json: string): string[] | undefined;
 }
 
 /** One entry of a transaction as its AuditEvent will describe it. */
@@ -42,7 +40,6 @@ export interface EntryAudit {
   type: string;
   id?: string;
   status: number;
-  patients?: string[];
   /** The resource as written (create, update, patch), JSON. */
   written?: string;
 }
@@ -176,7 +173,7 @@ export class TransactionPortImpl implements TransactionPort {
       return done.entries.map((e, i) => {
         const r = done.results[i];
         const id = e.existing?.resource.id ?? e.assignedId ?? e.id;
-        return { index: e.index, interaction: interactionOf(e), type: e.type, id, status: r?.status ?? 0, patients: r?.written ? this.paths.patientsOf(r.written) : undefined, written: r?.written };
+        return { index: e.index, interaction: interactionOf(e), type: e.type, id, status: r?.status ?? 0, written: r?.written };
       });
     }
     if (!(failure instanceof FhirError)) return [];

@@ -78,7 +78,6 @@ export class TransactionInteraction {
       lookup: async (params) => this.door.conformance().lookup(...lookupInput(params)),
       matchOne: (type, criteria, what, exclude) => this.door.conditional.single(ctx, type, criteria, what, exclude),
       ifNoneExist: (type, criteria, exclude) => this.door.conditional.ifNoneExist(ctx, type, criteria, exclude),
-      patientsOf: (json) => (access ? [...access.facetsOf(JSON.parse(json) as Resource).patients] : undefined),
     };
   }
 
@@ -89,12 +88,12 @@ export class TransactionInteraction {
       const trace = new AuditTrace();
       trace.level = e.id ? 'instance' : 'type';
       if (e.written && access) {
-        // As written: documents named by their title, and a created resource for the notifications.
+        // As written (parsed once, here): its DMPs, documents named by their title, a created resource for the notifications.
         const r = JSON.parse(e.written) as Resource;
         trace.touch(r, access.facetsOf(r), Number(r.meta?.versionId) || undefined);
         if (e.interaction === Interaction.create) trace.created = r;
       } else if (e.id) {
-        trace.touchRef(e.type, e.id, e.patients ?? []);
+        trace.touchRef(e.type, e.id, []);
       }
       const status = e.status;
       await this.door.audit(ctx, e.interaction, trace, status >= 400 ? entryFailure(status) : undefined, status || 200);
