@@ -48,6 +48,16 @@ export function decideExport(p: Principal, ask: ExportAsk): Decision {
   }
 }
 
+/**
+ * Whose an export job is (**project rule**): its status, files and cancel
+ * answer only a caller with the same role, subject and patient as the one
+ * that started it; to anyone else it is unknown (404), so a job id alone
+ * never reveals that a record was exported.
+ */
+export function exportJobOwner(p: Principal | undefined): string {
+  return p ? JSON.stringify([p.role, p.sub, p.patient ?? null]) : 'anonymous';
+}
+
 /** The types a system-level export covers when `_type` is absent: what holds no patient data. */
 export function nonClinicalTypes(stored: readonly string[]): string[] {
   return stored.filter((t) => resourceClass(t) !== 'patient-data');

@@ -19,7 +19,7 @@ import { BinaryInteractions, type RawBinary } from './service/binary';
 import { ConformanceInteractions } from './service/conformance';
 import type { ServiceDeps } from './service/deps';
 import { ServiceDoor } from './service/door';
-import { RecordOperations } from './service/record-ops';
+import { RecordOperations, type ExportJobView } from './service/record-ops';
 import { RecordInteractions } from './service/records';
 import { SearchInteractions } from './service/search';
 import { TransactionInteraction } from './service/transaction';
@@ -207,21 +207,23 @@ export class FhirService {
 
   /**
    * Bulk Data kick-off: the decision (access/export.ts) and its AuditEvent;
-   * `start` gets the source the job reads (export/sources.ts).
+   * `start` gets the source the job reads (export/sources.ts) and the
+   * caller's owner key (access/export.ts `exportJobOwner`).
    * @see https://hl7.org/fhir/uv/bulkdata/STU2/export.html
    */
-  exportKickoff<T>(ctx: RequestContext, req: ExportRequest, start: (source: ExportSource) => T): Promise<T> {
+  exportKickoff<T>(ctx: RequestContext, req: ExportRequest, start: (source: ExportSource, owner: string) => T): Promise<T> {
     const types = req.level === 'patient' ? ['Patient'] : [];
     return this.door.perform(ctx, Interaction.operation, types, (trace) => this.operations.exportKickoff(ctx, trace, req, start), Interaction.search);
   }
 
   /**
    * A later request about an export job (status, file download, cancel):
-   * one AuditEvent naming the DMPs the job holds; `run` checks that the
-   * caller owns the job.
+   * `find` looks the job up for the caller's owner key (access/export.ts
+   * `exportJobOwner`: someone else's job is unknown, 404); one AuditEvent
+   * names the DMPs the job holds.
    */
-  exportStep<T>(ctx: RequestContext, operation: string, run: (patients: (ids: readonly string[]) => void) => Promise<T>): Promise<T> {
-    return this.door.perform(ctx, Interaction.operation, [], (trace) => this.operations.exportStep(trace, operation, run), Interaction.search);
+  exportStep<J extends ExportJobView, T>(ctx: RequestContext, operation: string, find: (owner: string) => J | undefined, run: (job: J) => Promise<T>): Promise<T> {
+    return this.door.perform(ctx, Interaction.operation, [], (trace) => this.operations.exportStep(ctx, trace, operation, find, run), Interaction.search);
   }
 
   /**

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Request, Response, Router } from 'express';
 import type { RequestContext } from '../fhir/context';
 import type { ExportLevel } from '../access/export';
-import { ExportJobs, ownerKey, type ExportJob } from '../fhir/export/jobs';
+import { ExportJobs, type ExportJob } from '../fhir/export/jobs';
 import { parseExportParams } from '../fhir/export/params';
 import { errors, FhirError, informational, issue, outcome } from '../fhir/outcomes';
 import type { FhirService } from '../fhir/service';
@@ -46,7 +46,7 @@ export function exportRoutes(
     const c = ctx(req, res);
     const params = parseExportParams(queryParams(req), { baseUrl, maxCount: opts.maxCount }, preferences(req).lenient);
     const url = `${baseUrl}${req.originalUrl.replace(/^\/fhir/, '')}`;
-    const id = await service.exportKickoff(c, { level, patientId: req.params.id as string | undefined, params, url }, (source) => jobs.start(ownerKey(c.principal), url, source));
+    const id = await service.exportKickoff(c, { level, patientId: req.params.id as string | undefined, params, url }, (source, owner) => jobs.start(owner, url, source));
     res.setHeader('Content-Location', `${baseUrl}${STATUS_PATH}/${id}`);
     sendOutcome(req, res, 202, informational(`Export started: poll ${baseUrl}${STATUS_PATH}/${id}`));
   };
@@ -64,12 +64,12 @@ export function exportRoutes(
   const step = <T>(req: Request, res: Response, operation: string, run: (job: ExportJob, jobs: ExportJobs) => Promise<T>) => {
     const jobs = jobsOf();
     const c = ctx(req, res);
-    return service.exportStep(c, operation, async (patients) => {
-      const job = jobs.find(ownerKey(c.principal), req.params.job as string);
-      if (!job) throw errors.notFound('No such export job (unknown, expired, cancelled, or not yours)');
-      patients(job.patients);
-      return run(job, jobs);
-    });
+    return service.exportStep(
+      c,
+      operation,
+      (owner) => jobs.find(owner, req.params.job as string),
+      (job) => run(job, jobs),
+    );
   };
 
   router.get(`${STATUS_PATH}/:job`, async (req, res) => {

@@ -2,7 +2,6 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Principal } from '../../auth/principal';
 import { FhirError, issue, outcome } from '../outcomes';
 import { writeExport, type ExportOutput, type ExportProgress } from './ndjson-writer';
 import type { ExportSource } from './sources';
@@ -34,10 +33,8 @@ export interface ExportJob {
 const JOB_ID = /^[0-9a-f]{32}$/;
 const FILE_NAME = /^[A-Z][A-Za-z]+\.ndjson$/;
 
-/** The principal a job belongs to: the same role, subject and patient must come back for its status and files. */
-export function ownerKey(p: Principal | undefined): string {
-  return p ? JSON.stringify([p.role, p.sub, p.patient ?? null]) : 'anonymous';
-}
+/** Whose a job is: the rule is access/export.ts's. */
+export { exportJobOwner as ownerKey } from '../../access/export';
 
 /**
  * Bulk Data export jobs: started in the background, written to

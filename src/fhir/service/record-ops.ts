@@ -1,4 +1,5 @@
 import type { Parameters } from '@medplum/fhirtypes';
+import { exportJobOwner } from '../../access/export';
 import { patientChain } from '../../audit/codes';
 import { chainReportParameters } from '../../audit/report';
 import type { AuditTrace } from '../../audit/trace';
@@ -51,17 +52,24 @@ export class RecordOperations {
   }
 
   /** Bulk Data kick-off: the decision (access/export.ts); `start` gets the source the job reads. */
-  async exportKickoff<T>(ctx: RequestContext, trace: AuditTrace, req: ExportRequest, start: (source: ExportSource) => T): Promise<T> {
+  async exportKickoff<T>(ctx: RequestContext, trace: AuditTrace, req: ExportRequest, start: (source: ExportSource, owner: string) => T): Promise<T> {
     trace.operation = 'export';
     trace.query = `GET ${req.url}`;
-    return start(await prepareExport(this.operationDoor(ctx, trace), req));
+    return start(await prepareExport(this.operationDoor(ctx, trace), req), exportJobOwner(ctx.principal));
   }
 
-  /** A later request about an export job: `run` checks ownership and names the job's DMPs. */
-  exportStep<T>(trace: AuditTrace, operation: string, run: (patients: (ids: readonly string[]) => void) => Promise<T>): Promise<T> {
+  /**
+   * A later request about an export job: found as the caller's own
+   * (access/export.ts `exportJobOwner`; unknown, expired and someone
+   * else's are the same 404), its DMPs named in the AuditEvent, then `run`.
+   */
+  async exportStep<J extends ExportJobView, T>(ctx: RequestContext, trace: AuditTrace, operation: string, find: (owner: string) => J | undefined, run: (job: J) => Promise<T>): Promise<T> {
     trace.operation = operation;
     trace.level = 'system';
-    return run((ids) => ids.forEach((id) => trace.patient(id)));
+    const job = find(exportJobOwner(ctx.principal));
+    if (!job) throw errors.notFound('No such export job (unknown, expired, cancelled, or not yours)');
+    job.patients.forEach((id) => trace.patient(id));
+    return run(job);
   }
 
   /** What the export operations use of the service, for one interaction. */
@@ -86,4 +94,9 @@ function operationTrace(trace: AuditTrace, operation: string, patientId: string)
   trace.operation = operation;
   trace.level = 'instance';
   trace.touchRef('Patient', patientId, [patientId]);
+}
+
+/** What the service needs of an export job: the DMPs it holds, for the AuditEvent. */
+export interface ExportJobView {
+  readonly patients: readonly string[];
 }
