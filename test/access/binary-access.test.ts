@@ -135,6 +135,9 @@ describe.each(STORES)('Binary access, audit and ITI-68 ($name)', (fixture) => {
     expect((await (await world.as('dietitian')).get(`Binary?_id=${binaryId}`)).body.total ?? 0).toBe(0);
     expect((await fetchBinary('gp', `Binary/${binaryId}`)).res.status).toBe(200);
     expect((await fetchBinary('author', `Binary/${binaryId}`)).res.status).toBe(200);
+    // Without a securityContext of its own, the Binary is given its document's.
+    const stored = JSON.parse((await world.store.readCurrent('Binary', binaryId))?.json as string);
+    expect(stored.securityContext.reference).toBe(context ? `Patient/${pid}` : `DocumentReference/${docId}`);
   });
 
   test('a document written by someone else does not open another uploader’s Binary', async () => {

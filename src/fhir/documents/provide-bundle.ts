@@ -48,7 +48,7 @@ export function prepareDocumentBundle(raw: readonly unknown[]): DocumentBundle {
     const r = e?.resource;
     if (r?.resourceType === 'Binary' && typeof e.fullUrl === 'string' && typeof r.data === 'string') dataOf.set(e.fullUrl, r.data);
   }
-  giveBinariesTheirPatient(entries);
+  giveBinariesTheirDocument(entries);
   const targeted = new Set(entries.map((e) => (typeof e?.request?.url === 'string' ? e.request.url.split('?')[0] : '')));
   const added: unknown[] = [];
   entries.forEach((e, index) => {
@@ -68,25 +68,23 @@ export function prepareDocumentBundle(raw: readonly unknown[]): DocumentBundle {
 
 /**
  * A Binary of the bundle that a DocumentReference's attachment points to,
- * and that names no `securityContext`, gets the document's subject as its
- * security context: the Binary then belongs to that patient's DMP, like
- * the document (without it, it would belong to no DMP and be refused as
- * patient data of an unknown patient). The reference is rewritten with the
- * others (a conditional `Patient?identifier=` too).
+ * and that names no `securityContext`, gets that document as its security
+ * context (its `fullUrl`, rewritten with the other references): the Binary
+ * is then read through the document, under its labels (access/binary.ts),
+ * whoever reads it.
  * @see https://hl7.org/fhir/R4/binary-definitions.html#Binary.securityContext
  */
-function giveBinariesTheirPatient(entries: readonly RawEntry[]): void {
+function giveBinariesTheirDocument(entries: readonly RawEntry[]): void {
   const binaries = new Map<string, Record<string, unknown>>();
   for (const e of entries) {
     if (e?.resource?.resourceType === 'Binary' && typeof e.fullUrl === 'string') binaries.set(e.fullUrl, e.resource);
   }
   for (const e of entries) {
     const r = e?.resource;
-    const subject = (r?.subject as { reference?: unknown } | undefined)?.reference;
-    if (r?.resourceType !== 'DocumentReference' || typeof subject !== 'string' || !Array.isArray(r.content)) continue;
+    if (r?.resourceType !== 'DocumentReference' || typeof e.fullUrl !== 'string' || !Array.isArray(r.content)) continue;
     for (const c of r.content as { attachment?: Attachment }[]) {
       const bin = typeof c?.attachment?.url === 'string' ? binaries.get(c.attachment.url) : undefined;
-      if (bin && bin.securityContext === undefined) bin.securityContext = { reference: subject };
+      if (bin && bin.securityContext === undefined) bin.securityContext = { reference: e.fullUrl };
     }
   }
 }
