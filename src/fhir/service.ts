@@ -15,7 +15,7 @@ import type { ExportSource } from './export/sources';
 import type { ValidateRequest } from './profiles/operations';
 import type { ExpandParams } from './profiles/terminology-ops';
 import { AccessHistoryReads } from './service/access-history';
-import { BinaryInteractions, type RawBinary } from './service/binary';
+import { BinaryInteractions, type BinaryBytesRequest, type RawBinary } from './service/binary';
 import { ConformanceInteractions } from './service/conformance';
 import type { ServiceDeps } from './service/deps';
 import { ServiceDoor } from './service/door';
@@ -26,7 +26,7 @@ import { TransactionInteraction } from './service/transaction';
 
 export type { DeleteResult, WriteOptions, WriteResult } from './writer';
 export type { ServiceDeps } from './service/deps';
-export type { RawBinary } from './service/binary';
+export type { BinaryBytesRequest, RawBinary } from './service/binary';
 
 /**
  * THE door to data. Every interaction (read, vread, search, history, create,
@@ -141,9 +141,9 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/binary.html#rest
    * @see https://profiles.ihe.net/ITI/MHD/ITI-68.html
    */
-  readBinary(ctx: RequestContext, id: string, versionId?: string): Promise<BinaryRead> {
+  readBinary(ctx: RequestContext, id: string, versionId?: string, bytes?: BinaryBytesRequest): Promise<BinaryRead> {
     const interaction = versionId === undefined ? Interaction.read : Interaction.vread;
-    return this.door.perform(ctx, interaction, ['Binary'], (trace) => this.binary.read(ctx, trace, id, versionId));
+    return this.door.perform(ctx, interaction, ['Binary'], (trace) => this.binary.read(ctx, trace, id, versionId, bytes));
   }
 
   /**
