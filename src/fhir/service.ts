@@ -6,6 +6,7 @@ import { SYSTEM_SEARCH } from './scope-check';
 import type { StoredResource } from './versioning';
 import type { DeleteResult, WriteOptions, WriteResult } from './writer';
 import { bundleKind } from './bundle/entries';
+import { replacedDocuments } from './documents/provide-bundle';
 import { runBatch } from './bundle/batch';
 import type { ReturnPreference } from './bundle/response';
 import { publicRunner } from './bundle/public-runner';
@@ -80,7 +81,11 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#ccreate
    */
   create(ctx: RequestContext, type: string, body: unknown, opts: { ifNoneExist?: [string, string][] } = {}): Promise<WriteResult> {
-    return this.door.perform(ctx, Interaction.create, [type], (trace) => this.records.create(ctx, trace, type, body, opts));
+    // A document replacing others makes them superseded with it (DMP-RULES.md § 3 rule 6).
+    const replaced = type === 'DocumentReference' ? replacedDocuments(body) : [];
+    return this.door.perform(ctx, Interaction.create, [type], (trace) =>
+      replaced.length > 0 ? this.records.createReplacing(ctx, trace, body, opts, replaced) : this.records.create(ctx, trace, type, body, opts),
+    );
   }
 
   /**

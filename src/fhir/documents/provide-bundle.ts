@@ -123,9 +123,10 @@ function named(err: FhirError, index: number, what: string): FhirError {
   return nameEntry(err, index, what);
 }
 
-/** `DocumentReference/id` of each document this one replaces. */
-function replacedDocuments(doc: Record<string, unknown>): string[] {
-  const rel = Array.isArray(doc.relatesTo) ? (doc.relatesTo as { code?: unknown; target?: { reference?: unknown } }[]) : [];
+/** `DocumentReference/id` of each document this one replaces (`relatesTo.code = replaces`, DMP-RULES.md § 3 rule 6). */
+export function replacedDocuments(doc: unknown): string[] {
+  const relatesTo = typeof doc === 'object' && doc !== null ? (doc as { relatesTo?: unknown }).relatesTo : undefined;
+  const rel = Array.isArray(relatesTo) ? (relatesTo as { code?: unknown; target?: { reference?: unknown } }[]) : [];
   return rel
     .filter((x) => x?.code === 'replaces' && typeof x.target?.reference === 'string')
     .map((x) => x.target?.reference as string)
