@@ -26,8 +26,12 @@ export interface Base64Content {
 
 /** Texts shorter than this are cheap to decode again: not kept. */
 const MIN_KEPT_CHARS = 64 * 1024;
-/** At most this many characters of texts are kept (with their bytes, about 1.75 bytes per character). */
-const MAX_KEPT_CHARS = 48 * 1024 * 1024;
+/**
+ * At most this many characters of texts are kept (with their bytes, about
+ * 1.75 bytes per character: ~28 MB). A text is needed again only within its
+ * own interaction, so a few texts suffice; one evicted early is decoded again.
+ */
+const MAX_KEPT_CHARS = 16 * 1024 * 1024;
 
 /** Recently decoded texts, oldest first (a Map keeps insertion order). */
 const kept = new Map<string, Base64Content>();
