@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { base64Content } from '../binary/base64-content';
 import { errors, type FhirError } from '../outcomes';
 import { nameEntry } from '../bundle/entries';
 
@@ -105,13 +105,14 @@ function checkAttachments(doc: Record<string, unknown>, dataOf: ReadonlyMap<stri
     if (a.size === undefined && a.hash === undefined) return;
     const data = typeof a.data === 'string' ? a.data : typeof a.url === 'string' ? dataOf.get(a.url) : undefined;
     if (data === undefined) return;
-    const bytes = Buffer.from(data, 'base64');
+    const content = base64Content(data);
+    const bytes = content.bytes;
     const source = typeof a.data === 'string' ? 'its data' : `the Binary ${String(a.url)}`;
     if (a.size !== undefined && a.size !== bytes.length) {
       throw named(errors.unprocessable(`The attachment's size (${String(a.size)}) is not the size of ${source} (${bytes.length} bytes)`, `${where}.size`), index, what);
     }
     if (a.hash !== undefined) {
-      const sha1 = createHash('sha1').update(bytes).digest('base64');
+      const sha1 = content.sha1();
       if (a.hash !== sha1) {
         throw named(errors.unprocessable(`The attachment's hash (${String(a.hash)}) is not the SHA-1 of ${source} (${sha1})`, `${where}.hash`), index, what);
       }
