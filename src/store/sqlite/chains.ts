@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { ChainedWrite, ChainHead, ChainLink } from '../port';
+import { limitClause } from './search-sql';
 
 /**
  * The hash chains of the SQLite adapter (ResourceStore.appendChained): the
@@ -17,16 +18,14 @@ export class ChainTables {
     head: Database.Statement;
     setHead: Database.Statement;
     insert: Database.Statement;
-    after: Database.Statement;
-    before: Database.Statement;
-    fromHead: Database.Statement;
-    list: Database.Statement;
-    listFirst: Database.Statement;
     dropHead: Database.Statement;
     dropEntries: Database.Statement;
   };
 
-  constructor(db: Database.Database) {
+  /** Statements with their row limit written in (see search-sql.ts limitClause: a bound LIMIT makes SQLite compile the statement at every run). */
+  private readonly limited = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Database.Database) {
     this.st = {
       head: db.prepare('SELECT seq, hash FROM chain_head WHERE chain = ?'),
       setHead: db.prepare(
@@ -34,11 +33,6 @@ export class ChainTables {
          ON CONFLICT(chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`,
       ),
       insert: db.prepare('INSERT INTO chain_entry (chain, seq, hash, json) VALUES (?, ?, ?, ?)'),
-      after: db.prepare('SELECT seq, hash, json FROM chain_entry WHERE chain = ? AND seq > ? ORDER BY seq LIMIT ?'),
-      before: db.prepare('SELECT seq, hash, json FROM chain_entry WHERE chain = ? AND seq < ? ORDER BY seq DESC LIMIT ?'),
-      fromHead: db.prepare('SELECT seq, hash, json FROM chain_entry WHERE chain = ? ORDER BY seq DESC LIMIT ?'),
-      list: db.prepare('SELECT chain FROM chain_head WHERE chain > ? ORDER BY chain LIMIT ?'),
-      listFirst: db.prepare('SELECT chain FROM chain_head ORDER BY chain LIMIT ?'),
       dropHead: db.prepare('DELETE FROM chain_head WHERE chain = ?'),
       dropEntries: db.prepare('DELETE FROM chain_entry WHERE chain = ?'),
     };
@@ -78,21 +72,38 @@ export class ChainTables {
 
   /** @see ResourceStore.chainLinks */
   links(chain: string, afterSeq: number, limit: number): ChainLink[] {
-    // A negative LIMIT is no limit in SQLite.
-    return this.st.after.all(chain, afterSeq, Math.max(0, limit)) as ChainLink[];
+    return this.withLimit('SELECT seq, hash, json FROM chain_entry WHERE chain = ? AND seq > ? ORDER BY seq', limit).all(chain, afterSeq) as ChainLink[];
   }
 
   /** @see ResourceStore.chainLinksBefore */
   linksBefore(chain: string, beforeSeq: number | undefined, limit: number): ChainLink[] {
-    const n = Math.max(0, limit);
-    return (beforeSeq === undefined ? this.st.fromHead.all(chain, n) : this.st.before.all(chain, beforeSeq, n)) as ChainLink[];
+    return (
+      beforeSeq === undefined
+        ? this.withLimit('SELECT seq, hash, json FROM chain_entry WHERE chain = ? ORDER BY seq DESC', limit).all(chain)
+        : this.withLimit('SELECT seq, hash, json FROM chain_entry WHERE chain = ? AND seq < ? ORDER BY seq DESC', limit).all(chain, beforeSeq)
+    ) as ChainLink[];
   }
 
   /** @see ResourceStore.listChains */
   list(after: string | undefined, limit: number): string[] {
-    const n = Math.max(0, limit);
-    const rows = (after === undefined ? this.st.listFirst.all(n) : this.st.list.all(after, n)) as { chain: string }[];
+    const rows = (
+      after === undefined
+        ? this.withLimit('SELECT chain FROM chain_head ORDER BY chain', limit).all()
+        : this.withLimit('SELECT chain FROM chain_head WHERE chain > ? ORDER BY chain', limit).all(after)
+    ) as { chain: string }[];
     return rows.map((r) => r.chain);
+  }
+
+  /** `sql LIMIT n`, prepared once per limit (few: pages of the history, one link, a verification batch); a negative limit returns no row. */
+  private withLimit(sql: string, limit: number): Database.Statement {
+    const text = `${sql} ${limitClause(Math.max(0, Math.floor(limit)))}`;
+    let st = this.limited.get(text);
+    if (!st) {
+      if (this.limited.size >= 256) this.limited.clear();
+      st = this.db.prepare(text);
+      this.limited.set(text, st);
+    }
+    return st;
   }
 
   /** @see ResourceStore.purgeChain */

@@ -1,5 +1,6 @@
 import { historyPage, type HistoryPage, type HistoryQuery } from '../port';
 import { toRecord, VERSION_COLUMNS, type VersionRow } from './rows';
+import { limitClause } from './search-sql';
 import { WhereCompiler } from './search-where';
 import type { SqliteStore } from './sqlite-store';
 
@@ -41,7 +42,8 @@ export function readHistory(store: SqliteStore, q: HistoryQuery): HistoryPage {
     pageArgs.push(q.cursor.key);
   }
   const sql = `SELECT ${VERSION_COLUMNS} FROM version v ${pageWhere.length ? `WHERE ${pageWhere.join(' AND ')}` : ''}
-    ORDER BY v.hkey ${newer ? 'ASC' : 'DESC'} LIMIT ?`;
-  const rows = store.statement(sql).all(...pageArgs, q.count + 1) as VersionRow[];
+    ORDER BY v.hkey ${newer ? 'ASC' : 'DESC'} ${limitClause(q.count + 1)}`;
+  // The limit is in the text, not bound (search-sql.ts limitClause: a bound LIMIT recompiles at each run).
+  const rows = store.statement(sql).all(...pageArgs) as VersionRow[];
   return historyPage(rows.map(toRecord), q, total);
 }
