@@ -22,27 +22,32 @@ export function chainLinkOf(event: AuditEvent): { chain?: string; seq?: number; 
 }
 
 /**
- * The AuditEvent as the n-th link of its chain: the link extension (chain,
- * seq, previous hash) added, then serialized and hashed. Called by the store
- * once it knows the head (see ResourceStore.appendChained).
+ * The AuditEvent as the n-th link of its chain, once the store knows the
+ * head (see ResourceStore.appendChained): the link extension (chain, seq,
+ * previous hash) and the id added, then hashed. The event is serialized
+ * here, once, before the head is known; sealing, which the store does while
+ * it holds the write lock, only appends the id and the link to that text
+ * (the same text as serializing the whole sealed event, which would copy
+ * and serialize it again inside the lock).
  */
-export function sealAuditEvent(event: AuditEvent, chain: string, head: ChainHead | undefined): { json: string; hash: string } {
-  const seq = (head?.seq ?? 0) + 1;
-  const link: Extension = {
-    url: CHAIN_EXTENSION,
-    extension: [
-      { url: 'chain', valueString: chain },
-      { url: 'seq', valuePositiveInt: seq },
-      ...(head ? [{ url: 'previous', valueString: head.hash }] : []),
-    ],
+export function sealer(event: AuditEvent, chain: string): (head: ChainHead | undefined) => { json: string; hash: string } {
+  const { id: _id, extension, ...rest } = event;
+  const others = (extension ?? []).filter((e) => e.url !== CHAIN_EXTENSION);
+  const body = JSON.stringify(rest);
+  const open = body.length > 2 ? `${body.slice(0, -1)},` : '{';
+  return (head) => {
+    const seq = (head?.seq ?? 0) + 1;
+    const link: Extension = {
+      url: CHAIN_EXTENSION,
+      extension: [
+        { url: 'chain', valueString: chain },
+        { url: 'seq', valuePositiveInt: seq },
+        ...(head ? [{ url: 'previous', valueString: head.hash }] : []),
+      ],
+    };
+    const json = `${open}"id":${JSON.stringify(auditEventId(chain, seq))},"extension":${JSON.stringify([...others, link])}}`;
+    return { json, hash: linkHash(json) };
   };
-  const sealed: AuditEvent = {
-    ...event,
-    id: auditEventId(chain, seq),
-    extension: [...(event.extension ?? []).filter((e) => e.url !== CHAIN_EXTENSION), link],
-  };
-  const json = JSON.stringify(sealed);
-  return { json, hash: linkHash(json) };
 }
 
 /**

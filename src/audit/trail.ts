@@ -1,6 +1,6 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import type { ChainedWrite, ResourceStore } from '../store/port';
-import { sealAuditEvent } from './chain';
+import { sealer } from './chain';
 import type { PendingAudit } from './event';
 
 export interface AuditTrailDeps {
@@ -25,9 +25,9 @@ export class AuditTrail {
     if (audits.length === 0) return;
     const lastUpdated = new Date(this.deps.now()).toISOString();
     const writes: ChainedWrite[] = audits.map((a) => {
-      // The id and the link are set when the store knows the chain's head (sealAuditEvent).
+      // The id and the link are set when the store knows the chain's head (sealer).
       const event: AuditEvent = { ...a.event, meta: { versionId: '1', lastUpdated } };
-      return { chain: a.chain, seal: (head) => sealAuditEvent(event, a.chain, head) };
+      return { chain: a.chain, seal: sealer(event, a.chain) };
     });
     await this.deps.store.appendChained(writes);
   }

@@ -27,6 +27,8 @@ export class AccessFacts {
   private readonly patients = new Map<string, Promise<PatientFacts>>();
   private readonly candidates = new Map<string, Promise<string[]>>();
   private readonly derived = new Map<string, Promise<unknown>>();
+  /** Patient ids by identifier (a search naming its patient by INS looks them up on every request). */
+  private readonly byIdentifier = new Map<string, Promise<string[]>>();
 
   constructor(
     private readonly store: ResourceStore,
@@ -40,6 +42,7 @@ export class AccessFacts {
       this.patients.clear();
       this.candidates.clear();
       this.derived.clear();
+      this.byIdentifier.clear();
       this.marker = marker;
     }
   }
@@ -107,9 +110,12 @@ export class AccessFacts {
     return cached(this.candidates, '#closed', async () => (await this.search('Patient', [['active', 'false']])).map((v) => v.id));
   }
 
-  /** Ids of the live Patients with this identifier (`system|value`). */
-  async patientsByIdentifier(identifier: string): Promise<string[]> {
-    return (await this.search('Patient', [['identifier', identifier]])).map((v) => v.id);
+  /**
+   * Ids of the live Patients with this identifier (`system|value`), kept
+   * until a Patient is written (which may add, change or remove one).
+   */
+  patientsByIdentifier(identifier: string): Promise<string[]> {
+    return cached(this.byIdentifier, identifier, async () => (await this.search('Patient', [['identifier', identifier]])).map((v) => v.id));
   }
 
   private one(id: string): Promise<PatientFacts> {

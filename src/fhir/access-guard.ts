@@ -14,6 +14,7 @@ import { decideRecordLife, decideWrite, type WriteRequest } from '../access/writ
 import type { VersionRecord } from '../store/port';
 import type { AccessFacts } from './access-facts';
 import type { RequestContext } from './context';
+import { JudgedVersions, type JudgedVersion } from './judged-versions';
 import { errors } from './outcomes';
 import type { Condition } from './search/plan';
 import type { Restriction } from './search/restrict';
@@ -26,6 +27,9 @@ import { scopedPatients } from './search-scope';
  * @see https://hl7.org/fhir/R4/security.html
  */
 export class AccessGuard {
+  /** Facets of the versions read recently (a hot record is not parsed again at each read). */
+  private readonly judged = new JudgedVersions((r) => this.facetsOf(r));
+
   constructor(
     private readonly facts: AccessFacts,
     readonly matrix: AccessMatrix,
@@ -57,8 +61,7 @@ export class AccessGuard {
    * the read is allowed or not. {@link enforceRead} applies it.
    */
   async readVerdict(ctx: RequestContext, v: VersionRecord): Promise<ReadVerdict> {
-    const resource = JSON.parse(v.json as string) as Resource;
-    const facets = this.facetsOf(resource);
+    const { resource, facets } = this.judged.of(v);
     const factsOf = await this.factsFor(facets.patients);
     return { resource, facets, decision: decideRead(principalOf(ctx), facets, factsOf, this.matrix) };
   }
@@ -255,10 +258,8 @@ function forbidden(reason: Reason) {
   return errors.forbidden(`Access to this record is refused (${reason})`);
 }
 
-/** A read decision and what it was taken on (see AccessGuard.readVerdict). */
-export interface ReadVerdict {
-  resource: Resource;
-  facets: AccessFacets;
+/** A read decision and what it was taken on (see AccessGuard.readVerdict; `resource` as in JudgedVersion). */
+export interface ReadVerdict extends JudgedVersion {
   decision: Decision;
 }
 

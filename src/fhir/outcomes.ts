@@ -70,6 +70,9 @@ export const errors = {
   multipleMatches: (text: string) => fail(412, 'multiple-matches', text),
   payloadTooLarge: (text: string) => fail(413, 'too-costly', text),
   unsupportedMediaType: (text: string) => fail(415, 'not-supported', text),
+  /** A byte range that selects nothing of content of `size` bytes (RFC 9110 § 15.5.17: 416 with `Content-Range: bytes *\/size`). */
+  rangeNotSatisfiable: (size: number) =>
+    new FhirError(416, outcome(issue('invalid', `The requested range selects no byte of the ${size} bytes of this content`, 'Range')), { 'Content-Range': `bytes */${size}` }),
   /** The database is momentarily unavailable; nothing was written. */
   unavailable: () =>
     new FhirError(503, outcome(issue('transient', 'The service is momentarily unavailable; retry shortly')), { 'Retry-After': '1' }),

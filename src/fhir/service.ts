@@ -6,6 +6,7 @@ import { SYSTEM_SEARCH } from './scope-check';
 import type { StoredResource } from './versioning';
 import type { DeleteResult, WriteOptions, WriteResult } from './writer';
 import { bundleKind } from './bundle/entries';
+import { replacedDocuments } from './documents/provide-bundle';
 import { runBatch } from './bundle/batch';
 import type { ReturnPreference } from './bundle/response';
 import { publicRunner } from './bundle/public-runner';
@@ -15,7 +16,7 @@ import type { ExportSource } from './export/sources';
 import type { ValidateRequest } from './profiles/operations';
 import type { ExpandParams } from './profiles/terminology-ops';
 import { AccessHistoryReads } from './service/access-history';
-import { BinaryInteractions, type RawBinary } from './service/binary';
+import { BinaryInteractions, type BinaryBytesRequest, type RawBinary } from './service/binary';
 import { ConformanceInteractions } from './service/conformance';
 import type { ServiceDeps } from './service/deps';
 import { ServiceDoor } from './service/door';
@@ -26,7 +27,7 @@ import { TransactionInteraction } from './service/transaction';
 
 export type { DeleteResult, WriteOptions, WriteResult } from './writer';
 export type { ServiceDeps } from './service/deps';
-export type { RawBinary } from './service/binary';
+export type { BinaryBytesRequest, RawBinary } from './service/binary';
 
 /**
  * THE door to data. Every interaction (read, vread, search, history, create,
@@ -80,7 +81,11 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/http.html#ccreate
    */
   create(ctx: RequestContext, type: string, body: unknown, opts: { ifNoneExist?: [string, string][] } = {}): Promise<WriteResult> {
-    return this.door.perform(ctx, Interaction.create, [type], (trace) => this.records.create(ctx, trace, type, body, opts));
+    // A document replacing others makes them superseded with it (DMP-RULES.md § 3 rule 6).
+    const replaced = type === 'DocumentReference' ? replacedDocuments(body) : [];
+    return this.door.perform(ctx, Interaction.create, [type], (trace) =>
+      replaced.length > 0 ? this.records.createReplacing(ctx, trace, body, opts, replaced) : this.records.create(ctx, trace, type, body, opts),
+    );
   }
 
   /**
@@ -141,9 +146,9 @@ export class FhirService {
    * @see https://hl7.org/fhir/R4/binary.html#rest
    * @see https://profiles.ihe.net/ITI/MHD/ITI-68.html
    */
-  readBinary(ctx: RequestContext, id: string, versionId?: string): Promise<BinaryRead> {
+  readBinary(ctx: RequestContext, id: string, versionId?: string, bytes?: BinaryBytesRequest): Promise<BinaryRead> {
     const interaction = versionId === undefined ? Interaction.read : Interaction.vread;
-    return this.door.perform(ctx, interaction, ['Binary'], (trace) => this.binary.read(ctx, trace, id, versionId));
+    return this.door.perform(ctx, interaction, ['Binary'], (trace) => this.binary.read(ctx, trace, id, versionId, bytes));
   }
 
   /**

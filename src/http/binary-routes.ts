@@ -3,11 +3,10 @@ import type { NextFunction, Request, Response, Router } from 'express';
 import type { RequestContext } from '../fhir/context';
 import { tooLarge } from '../fhir/binary/content-ref';
 import type { BinaryRead } from '../fhir/binary/binary-read';
-import type { FhirService, RawBinary } from '../fhir/service';
+import type { BinaryBytesRequest, FhirService, RawBinary } from '../fhir/service';
 import { mediaType } from './negotiate';
 import { ifMatch } from './request';
-import { notModified, sendWritten } from './respond';
-import { byteRange } from './range';
+import { ifNoneMatches, notModified, sendWritten } from './respond';
 
 /** The FHIR JSON media types: a Binary sent or asked for as a resource (base64 `data`); any other type is its bytes. */
 const FHIR_RESOURCE_TYPES = new Set(['application/fhir+json', 'application/json+fhir']);
@@ -43,9 +42,9 @@ export function binaryRoutes(router: Router, opts: BinaryRouteOptions): void {
     const result = await service.updateBinary(ctx(req, res), req.params.id as string, rawBinary(req, opts.binaryMaxBytes), { ifMatch: ifMatch(req) });
     sendWritten(req, res, result.resource, result.created, baseUrl);
   });
-  router.get('/Binary/:id', (req, res, next) => (!isId(req) ? next() : sendBinary(req, res, next, () => service.readBinary(ctx(req, res), req.params.id as string))));
+  router.get('/Binary/:id', (req, res, next) => (!isId(req) ? next() : sendBinary(req, res, next, (bytes) => service.readBinary(ctx(req, res), req.params.id as string, undefined, bytes))));
   router.get('/Binary/:id/_history/:vid', (req, res, next) =>
-    !isId(req) ? next() : sendBinary(req, res, next, () => service.readBinary(ctx(req, res), req.params.id as string, req.params.vid as string)),
+    !isId(req) ? next() : sendBinary(req, res, next, (bytes) => service.readBinary(ctx(req, res), req.params.id as string, req.params.vid as string, bytes)),
   );
 }
 
@@ -76,24 +75,21 @@ function wantsResource(req: Request): boolean {
  * Answers a Binary read, once FhirService decided and audited it: the bytes
  * (200, or 206 for a satisfiable `Range`, 416 otherwise), or the resource.
  */
-async function sendBinary(req: Request, res: Response, next: NextFunction, read: () => Promise<BinaryRead>): Promise<void> {
-  const b = await read();
+async function sendBinary(req: Request, res: Response, next: NextFunction, read: (bytes: BinaryBytesRequest) => Promise<BinaryRead>): Promise<void> {
+  const asResource = wantsResource(req);
+  // The service resolves the Range (a 416 is refused and audited there), unless the answer will be a 304.
+  const b = await read({ range: asResource ? undefined : req.headers.range, notModified: (r) => ifNoneMatches(req, r) });
   if (notModified(req, res, b.resource)) return;
   // User content: never sniffed or run as a page of this origin.
   res.setHeader('X-Content-Type-Options', 'nosniff');
-  if (wantsResource(req)) {
+  if (asResource) {
     res.status(200).type('application/fhir+json; charset=utf-8');
     return stream(res, next, await b.json());
   }
   res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Content-Type', b.contentType);
-  const range = byteRange(req.headers.range, b.size);
-  if (range === 'unsatisfiable') {
-    res.setHeader('Content-Range', `bytes */${b.size}`);
-    res.status(416).end();
-    return;
-  }
+  const range = b.range;
   if (range) {
     res.status(206).setHeader('Content-Range', `bytes ${range.start}-${range.end - 1}/${b.size}`);
     res.setHeader('Content-Length', String(range.end - range.start));

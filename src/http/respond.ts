@@ -38,12 +38,17 @@ export function sendResource(req: Request, res: Response, r: StoredResource): vo
 /** Sets the version headers and answers 304 when `If-None-Match` names the current version (true: answered). */
 export function notModified(req: Request, res: Response, r: Pick<StoredResource, 'versionId' | 'lastUpdated'>): boolean {
   versionHeaders(res, r);
-  const inm = req.headers['if-none-match'];
-  if (inm && inm.split(',').some((t) => t.trim() === etag(r.versionId) || t.trim() === `"${r.versionId}"`)) {
+  if (ifNoneMatches(req, r)) {
     res.status(304).end();
     return true;
   }
   return false;
+}
+
+/** True when the request's `If-None-Match` names this version (weak or strong form). @see https://hl7.org/fhir/R4/http.html#cread */
+export function ifNoneMatches(req: Request, r: Pick<StoredResource, 'versionId'>): boolean {
+  const inm = req.headers['if-none-match'];
+  return !!inm && inm.split(',').some((t) => t.trim() === etag(r.versionId) || t.trim() === `"${r.versionId}"`);
 }
 
 /**

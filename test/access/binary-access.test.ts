@@ -3,6 +3,7 @@ import request from 'supertest';
 import { Label } from '../../src/access/codes';
 import { BASE_URL } from '../support/app';
 import { dmpConsent, dmpDocument, dmpPatient, openDmpWorld, RPPS, type ActorName, type DmpWorld } from '../support/dmp-world';
+import { rawBody } from '../support/raw-body';
 import { STORES } from '../support/stores';
 
 const PDF = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 37) % 256))]);
@@ -23,17 +24,13 @@ describe.each(STORES)('Binary access, audit and ITI-68 ($name)', (fixture) => {
   /** GET the bytes as `actor`, with a fresh X-Request-Id. */
   async function fetchBinary(actor: ActorName, path: string, headers: Record<string, string> = {}) {
     const rid = `binary-test-${++seq}`;
-    const res = await request(world.app)
-      .get(path.startsWith('/') ? path : `/fhir/${path}`)
-      .set('Authorization', await bearer(actor))
-      .set('X-Request-Id', rid)
-      .set(headers)
-      .buffer(true)
-      .parse((r, cb) => {
-        const parts: Buffer[] = [];
-        r.on('data', (c: Buffer) => parts.push(c));
-        r.on('end', () => cb(null, Buffer.concat(parts)));
-      });
+    const res = await rawBody(
+      request(world.app)
+        .get(path.startsWith('/') ? path : `/fhir/${path}`)
+        .set('Authorization', await bearer(actor))
+        .set('X-Request-Id', rid)
+        .set(headers),
+    );
     return { res, rid, body: res.body as Buffer };
   }
   async function uploadAs(actor: ActorName, bytes: Buffer, type = 'application/pdf'): Promise<string> {
@@ -200,5 +197,24 @@ describe.each(STORES)('Binary access, audit and ITI-68 ($name)', (fixture) => {
     const denial = await auditsOf(refused.rid);
     expect(denial).toHaveLength(1);
     expect(denial[0].outcome).not.toBe('0');
+  });
+
+  test('a range that selects no byte is a 416 audited as a failure; a 304 comes before the range, and a satisfiable range is a success', async () => {
+    const id = await uploadAs('author', PDF);
+    await documentAs('author', `Binary/${id}`);
+    const beyond = await fetchBinary('gp', `Binary/${id}`, { Range: `bytes=${PDF.length}-` });
+    expect(beyond.res.status).toBe(416);
+    expect(beyond.res.headers['content-range']).toBe(`bytes */${PDF.length}`);
+    expect(beyond.body.toString()).not.toContain('%PDF');
+    const [refused] = await auditsOf(beyond.rid);
+    expect(refused.outcome).toBe('4');
+    expect(refused.entity?.map((e) => e.what?.reference)).toContain(`Patient/${pid}`);
+    const cached = await fetchBinary('gp', `Binary/${id}`, { Range: `bytes=${PDF.length}-`, 'If-None-Match': 'W/"1"' });
+    expect(cached.res.status).toBe(304);
+    expect((await auditsOf(cached.rid))[0].outcome).toBe('0');
+    const part = await fetchBinary('gp', `Binary/${id}`, { Range: 'bytes=0-3' });
+    expect(part.res.status).toBe(206);
+    expect(part.body.toString()).toBe(PDF.subarray(0, 4).toString());
+    expect((await auditsOf(part.rid))[0].outcome).toBe('0');
   });
 });

@@ -1,5 +1,7 @@
 import type Database from 'better-sqlite3';
+import request from 'supertest';
 import { dmpDocument, dmpPatient, openDmpWorld, type DmpWorld } from '../support/dmp-world';
+import { rawBody } from '../support/raw-body';
 import { STORES } from '../support/stores';
 
 /**
@@ -37,5 +39,29 @@ describe.each(sqlite)('audit failure ($name)', (fixture) => {
     const again = await gp.get(`DocumentReference/${doc}`);
     expect(again.status).toBe(200);
     expect(again.body.description).toBe('Secret de consultation');
+  });
+
+  test('a Binary retrieval answers 503 without a byte of its content while the audit cannot be written', async () => {
+    const bearer = `Bearer ${await world.token('author', pid)}`;
+    const secret = Buffer.from('%PDF-1.7 contenu confidentiel du compte rendu');
+    const up = await request(world.app).post('/fhir/Binary').set('Authorization', bearer).set('Content-Type', 'application/pdf').send(secret);
+    expect(up.status).toBe(201);
+    const get = (headers: Record<string, string> = {}) => rawBody(request(world.app).get(`/fhir/Binary/${up.body.id}`).set('Authorization', bearer).set(headers));
+    db().exec("CREATE TRIGGER audit_down BEFORE INSERT ON chain_entry BEGIN SELECT RAISE(ABORT, 'audit storage failure'); END");
+    try {
+      for (const res of [await get(), await get({ Range: 'bytes=0-9' }), await get({ Accept: 'application/fhir+json' })]) {
+        expect(res.status).toBe(503);
+        expect(res.headers['retry-after']).toBe('1');
+        const text = (res.body as Buffer).toString();
+        expect(JSON.parse(text).resourceType).toBe('OperationOutcome');
+        expect(text).not.toContain('contenu confidentiel');
+        expect(text).not.toContain(secret.toString('base64').slice(0, 20));
+      }
+    } finally {
+      db().exec('DROP TRIGGER audit_down');
+    }
+    const again = await get();
+    expect(again.status).toBe(200);
+    expect((again.body as Buffer).toString()).toBe(secret.toString());
   });
 });

@@ -135,6 +135,18 @@ describe.each(STORES)('ITI-67 Find Document References ($name)', (fixture) => {
     expect(res.body.total).toBe(3);
   });
 
+  test('a search by INS follows the Patients that carry it: a Patient written since the last search counts', async () => {
+    const stranger = await w.as('stranger');
+    const ins = '285047512399103';
+    const query = `DocumentReference?patient.identifier=urn:oid:1.2.250.1.213.1.4.8|${ins}`;
+    // Nobody carries this INS yet: the search names no DMP, there is nothing to refuse.
+    expect((await stranger.get(query)).status).toBe(200);
+    expect((await gp.post('Patient', dmpPatient(ins))).status).toBe(201);
+    // Now it names a DMP the stranger has no right to (the INS was looked up again, not taken from before).
+    expect((await stranger.get(query)).status).toBe(403);
+    expect((await gp.get(query)).status).toBe(200);
+  });
+
   test('every ITI-67 parameter is declared in the CapabilityStatement, the MHD / PDSm ones with their definitions', async () => {
     const cs = (await gp.get('metadata')).body;
     const dr = cs.rest[0].resource.find((r: { type: string }) => r.type === 'DocumentReference');

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import request from 'supertest';
 import { FHIR_JSON, openTestApp, type TestApp } from '../support/app';
+import { rawBody } from '../support/raw-body';
 import { STORES } from '../support/stores';
 
 /** Bytes that are not valid UTF-8 and not all alike: a byte-exact round trip must keep each one. */
@@ -14,13 +15,7 @@ function bytes(n: number, seed = 1): Buffer {
   return out;
 }
 
-/** supertest buffers a non-text body only with a parser: take the raw bytes. */
-const raw = (r: request.Test) =>
-  r.buffer(true).parse((res, cb) => {
-    const parts: Buffer[] = [];
-    res.on('data', (c: Buffer) => parts.push(c));
-    res.on('end', () => cb(null, Buffer.concat(parts)));
-  });
+const raw = rawBody;
 
 describe.each(STORES)('Binary: raw bytes, JSON form, Range, versions ($name)', (fixture) => {
   let t: TestApp;

@@ -233,4 +233,30 @@ describe('sqlite search: query plans use indexes', () => {
     expect(back.matches.map((m) => m.id)).toEqual(['o0-0', 'o0-1', 'o0-2', 'o0-4', 'o0-5']);
     expect(back.prev).toBeUndefined();
   });
+
+  test('row limits are written into the SQL, never bound (a bound LIMIT makes SQLite compile the statement again on every run)', async () => {
+    const results = { sourceType: 'DiagnosticReport', param: 'result', iterate: false };
+    const p = plan('DiagnosticReport', [entry('reference', 'subject', [[cmp('ref', 'in', ['Patient/p5', 'Patient/p6'])]])], {
+      include: [results],
+      maxIncludes: 3,
+      count: 1,
+      total: true,
+      totalLimit: 10,
+    });
+    captured = [];
+    const page = await store.search(p);
+    expect(refs(page.matches)).toEqual(['DiagnosticReport/d5']);
+    expect(page.total).toBe(2);
+    // Two results per report, one report on the page: the cut at 3 keeps both, in Type/id order.
+    expect(refs(page.included)).toEqual(['Observation/o5-0', 'Observation/o5-1']);
+    const cut = await store.search({ ...p, count: 2, maxIncludes: 3 });
+    expect(refs(cut.included)).toEqual(['Observation/o5-0', 'Observation/o5-1', 'Observation/o6-0']);
+    expect(cut.includesTruncated).toBe(true);
+    const broad = await store.search(plan('Observation', [tokenIs('status', 'final')], { count: 2, total: true, totalLimit: 50 }));
+    expect(broad.matches.map((m) => m.id)).toEqual(['o0-0', 'o0-1']);
+    expect(broad.total).toBeUndefined();
+    expect(captured.length).toBeGreaterThan(3);
+    expect(captured.filter((sql) => /LIMIT\s+\?/i.test(sql))).toEqual([]);
+    expect(captured.filter((sql) => /LIMIT \d+/.test(sql)).length).toBeGreaterThan(0);
+  });
 });

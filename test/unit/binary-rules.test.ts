@@ -1,6 +1,6 @@
 import { attachmentBinaries, decideBinaryRead, securityContextDocuments } from '../../src/access/binary';
 import { ALLOW, deny, hide, Reason } from '../../src/access/decision';
-import { byteRange } from '../../src/http/range';
+import { byteRange } from '../../src/fhir/binary/byte-range';
 
 const BASE = 'https://dmp.test/fhir';
 
@@ -33,7 +33,7 @@ describe('Binary read decision (access/binary.ts)', () => {
   });
 });
 
-describe('Range header (http/range.ts)', () => {
+describe('Range header (fhir/binary/byte-range.ts)', () => {
   test.each([
     ['bytes=0-9', { start: 0, end: 10 }],
     ['bytes=90-', { start: 90, end: 100 }],

@@ -16,6 +16,8 @@ export interface BinaryRead {
   contentType: string;
   /** Number of bytes (0 for a Binary without content). */
   size: number;
+  /** The single byte range asked for and satisfiable (206), if any; the whole content otherwise. */
+  range?: ContentRange;
   /** The bytes, or a range of them. */
   open(range?: ContentRange): Promise<Readable>;
   /** The resource as FHIR JSON with its bytes in base64 `data`, streamed. */

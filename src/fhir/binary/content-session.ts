@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Binary, Resource } from '@medplum/fhirtypes';
 import type { ResourceStore } from '../../store/port';
+import { base64Content } from './base64-content';
 import { contentRefOf, ContentMeter, tooLarge, withContentRef, type ContentRef } from './content-ref';
 
 /**
@@ -39,9 +40,11 @@ export class ContentSession {
     if (!ref && this.raw) {
       ref = await this.upload(this.raw);
     } else if (!ref && typeof data === 'string') {
-      const bytes = Buffer.from(data, 'base64');
-      if (bytes.length > this.maxBytes) throw tooLarge(this.maxBytes);
-      ref = await this.upload(Readable.from([bytes]));
+      const content = base64Content(data);
+      if (content.bytes.length > this.maxBytes) throw tooLarge(this.maxBytes);
+      // Bytes already in memory: their size and hashes are known (and shared with the document checks), no meter.
+      const id = await this.store.putContent(Readable.from([content.bytes]));
+      ref = { id, size: content.bytes.length, sha1: content.sha1(), sha256: content.sha256() };
     }
     if (ref) {
       this.put.set(key, ref);

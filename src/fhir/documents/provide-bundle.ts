@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { base64Content } from '../binary/base64-content';
 import { errors, type FhirError } from '../outcomes';
 import { nameEntry } from '../bundle/entries';
 
@@ -105,13 +105,14 @@ function checkAttachments(doc: Record<string, unknown>, dataOf: ReadonlyMap<stri
     if (a.size === undefined && a.hash === undefined) return;
     const data = typeof a.data === 'string' ? a.data : typeof a.url === 'string' ? dataOf.get(a.url) : undefined;
     if (data === undefined) return;
-    const bytes = Buffer.from(data, 'base64');
+    const content = base64Content(data);
+    const bytes = content.bytes;
     const source = typeof a.data === 'string' ? 'its data' : `the Binary ${String(a.url)}`;
     if (a.size !== undefined && a.size !== bytes.length) {
       throw named(errors.unprocessable(`The attachment's size (${String(a.size)}) is not the size of ${source} (${bytes.length} bytes)`, `${where}.size`), index, what);
     }
     if (a.hash !== undefined) {
-      const sha1 = createHash('sha1').update(bytes).digest('base64');
+      const sha1 = content.sha1();
       if (a.hash !== sha1) {
         throw named(errors.unprocessable(`The attachment's hash (${String(a.hash)}) is not the SHA-1 of ${source} (${sha1})`, `${where}.hash`), index, what);
       }
@@ -123,9 +124,10 @@ function named(err: FhirError, index: number, what: string): FhirError {
   return nameEntry(err, index, what);
 }
 
-/** `DocumentReference/id` of each document this one replaces. */
-function replacedDocuments(doc: Record<string, unknown>): string[] {
-  const rel = Array.isArray(doc.relatesTo) ? (doc.relatesTo as { code?: unknown; target?: { reference?: unknown } }[]) : [];
+/** `DocumentReference/id` of each document this one replaces (`relatesTo.code = replaces`, DMP-RULES.md § 3 rule 6). */
+export function replacedDocuments(doc: unknown): string[] {
+  const relatesTo = typeof doc === 'object' && doc !== null ? (doc as { relatesTo?: unknown }).relatesTo : undefined;
+  const rel = Array.isArray(relatesTo) ? (relatesTo as { code?: unknown; target?: { reference?: unknown } }[]) : [];
   return rel
     .filter((x) => x?.code === 'replaces' && typeof x.target?.reference === 'string')
     .map((x) => x.target?.reference as string)

@@ -2,7 +2,10 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Readable } from 'node:stream';
 import type { AuditTrace } from '../../audit/trace';
 import { binaryRead, type BinaryRead } from '../binary/binary-read';
+import { byteRange } from '../binary/byte-range';
 import type { RequestContext } from '../context';
+import { errors } from '../outcomes';
+import type { StoredResource } from '../versioning';
 import type { WriteOptions, WriteResult } from '../writer';
 import type { ServiceDoor } from './door';
 import type { RecordInteractions } from './records';
@@ -38,11 +41,30 @@ export class BinaryInteractions {
     return this.records.update(ctx, trace, 'Binary', id, { ...rawBinaryResource(raw), id }, opts, undefined, this.door.contentSession(raw.body));
   }
 
-  /** Read (no `versionId`) or vread of a Binary for its bytes, decided before any byte is sent. @see https://profiles.ihe.net/ITI/MHD/ITI-68.html */
-  async read(ctx: RequestContext, trace: AuditTrace, id: string, versionId?: string): Promise<BinaryRead> {
+  /**
+   * Read (no `versionId`) or vread of a Binary for its bytes, decided before
+   * any byte is sent. The `Range` is resolved here, so that a range selecting
+   * no byte is refused (416) inside the audited interaction and recorded as
+   * the failure it is; not when the reader will get a 304, which comes first
+   * (RFC 9110 § 13.2.2).
+   * @see https://profiles.ihe.net/ITI/MHD/ITI-68.html
+   */
+  async read(ctx: RequestContext, trace: AuditTrace, id: string, versionId?: string, bytes: BinaryBytesRequest = {}): Promise<BinaryRead> {
     const r = versionId === undefined ? await this.records.read(ctx, trace, 'Binary', id) : await this.records.vread(ctx, trace, 'Binary', id, versionId);
-    return binaryRead(this.door.deps.store, r);
+    const read = binaryRead(this.door.deps.store, r);
+    if (bytes.notModified?.(r)) return read;
+    const range = byteRange(bytes.range, read.size);
+    if (range === 'unsatisfiable') throw errors.rangeNotSatisfiable(read.size);
+    return range ? { ...read, range } : read;
   }
+}
+
+/** What a reader of a Binary's bytes asks for besides the Binary (ITI-68, RFC 9110). */
+export interface BinaryBytesRequest {
+  /** The `Range` header, when the bytes (not the FHIR JSON) are asked for. */
+  range?: string;
+  /** True when the reader's `If-None-Match` names this version (a 304 then, whatever the range). */
+  notModified?: (r: StoredResource) => boolean;
 }
 
 /** The Binary resource of a raw upload, before its bytes are stored. */

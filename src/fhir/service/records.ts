@@ -1,10 +1,10 @@
 import type { Operation } from 'rfc6902';
-import { UniqueConflict } from '../../store/port';
+import { GroupConflict, UniqueConflict, type VersionWrite } from '../../store/port';
 import type { AuditTrace } from '../../audit/trace';
 import type { ContentSession } from '../binary/content-session';
 import type { RequestContext } from '../context';
 import { newId } from '../ids';
-import { errors } from '../outcomes';
+import { errors, FhirError } from '../outcomes';
 import { requireMatchingId, requireResource } from '../resource-body';
 import { storedResource, type StoredResource } from '../versioning';
 import type { DeleteResult, WriteOptions, WriteResult } from '../writer';
@@ -13,6 +13,8 @@ import type { ServiceDoor, Stage } from './door';
 
 /** Written only by the server itself: the API refuses to change them (405). */
 const READ_ONLY_TYPES = new Set(['AuditEvent']);
+/** A replaced document's change (DMP-RULES.md § 3 rule 6). */
+const SUPERSEDE: Operation[] = [{ op: 'replace', path: '/status', value: 'superseded' }];
 
 /**
  * The REST interactions on one resource (read, vread, create, update, patch,
@@ -86,6 +88,41 @@ export class RecordInteractions {
       if (winner) return this.door.written(trace, winner);
       throw uniqueConflictOutcome(err);
     }
+  }
+
+  /**
+   * The create of a DocumentReference that replaces others, outside a
+   * Bundle (DMP-RULES.md § 3 rule 6, as ITI-65 does in its transaction):
+   * the new document and each replaced one made `superseded` are committed
+   * together (one ResourceStore.writeAll), or nothing is. Each replaced
+   * document is changed under the caller's rights like a PATCH of its
+   * status, so only its author may replace it; the interaction's trace
+   * (its one AuditEvent) names them all.
+   * @see https://profiles.ihe.net/ITI/MHD/ITI-65.html
+   */
+  async createReplacing(ctx: RequestContext, trace: AuditTrace, body: unknown, opts: { ifNoneExist?: [string, string][] }, replaced: readonly string[]): Promise<WriteResult> {
+    const staged: VersionWrite[] = [];
+    const stage: Stage = (w) => staged.push(w);
+    const result = await this.create(ctx, trace, 'DocumentReference', body, opts, stage);
+    // A conditional create that found its document: nothing new, nothing to supersede.
+    if (!result.created) return result;
+    for (const ref of new Set(replaced)) {
+      await this.patch(ctx, trace, 'DocumentReference', ref.slice('DocumentReference/'.length), SUPERSEDE, {}, stage).catch((err: unknown) => {
+        // Unknown, hidden (the same answer, so nothing is revealed) or deleted: the new document cannot replace it.
+        if (err instanceof FhirError && (err.status === 404 || err.status === 410)) {
+          throw errors.unprocessable(`The document this one replaces (${ref}) is ${err.status === 404 ? 'not known' : 'deleted'}`, 'DocumentReference.relatesTo');
+        }
+        throw err;
+      });
+    }
+    trace.level = 'type';
+    await this.door.deps.store.writeAll(staged).catch((err: unknown) => {
+      if (!(err instanceof GroupConflict)) throw err;
+      throw err.conflict instanceof UniqueConflict
+        ? uniqueConflictOutcome(err.conflict)
+        : errors.conflict(`${err.conflict.type}/${err.conflict.id} was changed by another request meanwhile; try again`);
+    });
+    return result;
   }
 
   /** @see https://hl7.org/fhir/R4/http.html#update */

@@ -1,6 +1,7 @@
 import type { IncludeSpec, SearchPlan } from '../../fhir/search/plan';
 import type { Condition } from '../../fhir/search/plan';
 import { includeRounds } from '../include-rounds';
+import { limitClause } from './search-sql';
 import { WhereCompiler } from './search-where';
 import type { SqliteStore } from './sqlite-store';
 
@@ -46,15 +47,29 @@ function include(store: SqliteStore, spec: IncludeSpec, from: readonly FoundRow[
     args.push(spec.targetType);
   }
   const visible = restriction('t', where);
-  return store.statement(`${sql}${visible.sql} ORDER BY t.ref LIMIT ?`).all(...args, ...visible.args, limit) as FoundRow[];
+  return firstRows(store.statement(`${sql}${visible.sql} ORDER BY t.ref ${roundedLimit(limit)}`).all(...args, ...visible.args) as FoundRow[], limit);
 }
 
 function revinclude(store: SqliteStore, spec: IncludeSpec, from: readonly FoundRow[], limit: number, where?: readonly Condition[]): FoundRow[] {
   const refs = from.filter((r) => spec.targetType === undefined || r.type === spec.targetType).map((r) => r.ref);
   if (refs.length === 0) return [];
   const visible = restriction('s', where);
-  const st = store.statement(`${REVINCLUDE_SQL}${visible.sql} ORDER BY s.ref LIMIT ?`);
-  return st.all(spec.sourceType, spec.param, JSON.stringify(refs), ...visible.args, limit) as FoundRow[];
+  const st = store.statement(`${REVINCLUDE_SQL}${visible.sql} ORDER BY s.ref ${roundedLimit(limit)}`);
+  return firstRows(st.all(spec.sourceType, spec.param, JSON.stringify(refs), ...visible.args) as FoundRow[], limit);
+}
+
+/**
+ * The limit written into the SQL (see limitClause), rounded up to a power of
+ * two: the include limit changes from round to round, and each distinct
+ * text is one more prepared statement. The rows beyond `limit` are dropped
+ * ({@link firstRows}), so the answer is the one `LIMIT limit` would give.
+ */
+function roundedLimit(limit: number): string {
+  return limitClause(limit <= 1 ? limit : 2 ** Math.ceil(Math.log2(limit)));
+}
+
+function firstRows(rows: FoundRow[], limit: number): FoundRow[] {
+  return rows.length > limit ? rows.slice(0, limit) : rows;
 }
 
 /** `AND (checks)` of SearchPlan.includeWhere on the included row, or nothing. */

@@ -5,7 +5,8 @@ import { COLUMN_OF_FIELD } from './schema';
 /**
  * A piece of SQL and the values bound to its `?` placeholders, in order.
  * Plan values only ever travel in `args`; `sql` holds nothing but fixed
- * keywords, table/column names from schema.ts and aliases the compiler made.
+ * keywords, table/column names from schema.ts, aliases the compiler made
+ * and row limits checked to be integers ({@link limitClause}).
  * @see https://hl7.org/fhir/R4/search.html
  */
 export interface Frag {
@@ -32,6 +33,21 @@ export function concat(parts: readonly (Frag | string)[], sep = ' '): Frag {
     }
   }
   return { sql: sql.join(sep), args };
+}
+
+/**
+ * `LIMIT n` with `n` written in the text, not bound: SQLite (3.53, as
+ * better-sqlite3 builds it) marks a statement whose LIMIT is a bound
+ * parameter for re-preparation whenever that parameter is bound, so a
+ * cached statement was compiled again on every run; for a search under the
+ * access restriction, compiling costs several times what running does.
+ * Only a non-negative safe integer can get here.
+ */
+export function limitClause(n: number): string {
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new Error(`A row limit must be a non-negative integer (got ${n})`);
+  }
+  return `LIMIT ${n}`;
 }
 
 /** Conjunction; the empty one is true. Constant operands are folded so plans stay short. */

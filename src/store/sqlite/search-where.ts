@@ -10,7 +10,7 @@ import type {
 } from '../../fhir/search/plan';
 import { INDEX_TABLES } from './schema';
 import { spanSelects, withImpliedBounds, type Bounds } from './search-date-span';
-import { and, columnOf, concat, FALSE, frag, inList, or, predicate, TRUE, type Frag } from './search-sql';
+import { and, columnOf, concat, FALSE, frag, inList, limitClause, or, predicate, TRUE, type Frag } from './search-sql';
 import { pickDriver, type Driver } from './search-score';
 
 /** The resource row conditions apply to: its alias and the types it may have. */
@@ -189,7 +189,7 @@ export class WhereCompiler {
   probe(scope: Scope, conds: readonly Condition[], driver: Driver, limit: number): Frag | undefined {
     const selects = this.candidates(scope, conds, driver);
     if (!selects || selects.length === 0) return undefined;
-    return concat(['SELECT COUNT(*) AS n FROM (', concat(selects, ' UNION ALL '), frag('LIMIT ?)', limit)]);
+    return concat(['SELECT COUNT(*) AS n FROM (', concat(selects, ' UNION ALL '), `${limitClause(limit)})`]);
   }
 
   /** One index lookup per DNF alternative, so each alternative can use the value index on its own. */

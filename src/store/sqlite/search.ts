@@ -3,7 +3,7 @@ import type { VersionRecord } from '../port';
 import { toRecord, VERSION_COLUMNS, type VersionRow } from './rows';
 import { findIncludes, type FoundRow } from './search-include';
 import { keyset, orderBy, ordering, type Ordering } from './search-order';
-import { and, concat, type Frag } from './search-sql';
+import { and, concat, limitClause, type Frag } from './search-sql';
 import { NARROW_SCORE, pickDriver } from './search-score';
 import { WhereCompiler } from './search-where';
 import type { SqliteStore } from './sqlite-store';
@@ -85,9 +85,9 @@ function readPage(
     order.joins,
     'WHERE',
     bounded,
-    `ORDER BY ${orderBy(order.keys, backwards)} LIMIT ?`,
+    `ORDER BY ${orderBy(order.keys, backwards)} ${limitClause(plan.count + 1)}`,
   ]);
-  let rows = store.statement(q.sql).all(...q.args, plan.count + 1) as PageRow[];
+  let rows = store.statement(q.sql).all(...q.args) as PageRow[];
   const more = rows.length > plan.count;
   rows = rows.slice(0, plan.count);
   if (backwards) rows.reverse();
@@ -132,7 +132,7 @@ function countMatches(store: SqliteStore, base: Frag, limit: number | undefined)
     const st = store.statement(concat(['SELECT COUNT(*) AS n FROM resource r WHERE', base]).sql);
     return (st.get(...base.args) as { n: number }).n;
   }
-  const st = store.statement(concat(['SELECT COUNT(*) AS n FROM (SELECT 1 FROM resource r WHERE', base, 'LIMIT ?)']).sql);
-  const n = (st.get(...base.args, limit + 1) as { n: number }).n;
+  const st = store.statement(concat(['SELECT COUNT(*) AS n FROM (SELECT 1 FROM resource r WHERE', base, `${limitClause(limit + 1)})`]).sql);
+  const n = (st.get(...base.args) as { n: number }).n;
   return n > limit ? undefined : n;
 }

@@ -1,4 +1,4 @@
-import type { ContentRange } from '../store/port';
+import type { ContentRange } from '../../store/port';
 
 /**
  * A `Range: bytes=...` header over content of `size` bytes: one range

@@ -1,0 +1,58 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { AccessFacets } from '../access/facets';
+import type { VersionRecord } from '../store/port';
+
+/** Types whose read decision or audit needs more of the resource than its facets (names, securityContext). */
+const KEPT_WHOLE = new Set(['DocumentReference', 'Binary']);
+
+/** A version as the read rules judge it. */
+export interface JudgedVersion {
+  /**
+   * The resource for DocumentReference and Binary (the audit names a
+   * document by its title; a Binary's securityContext names its
+   * documents); for any other type only its `resourceType` and `id`,
+   * which is all the audit and the rules take from it (they decide on the
+   * facets).
+   */
+  resource: Resource;
+  facets: AccessFacets;
+}
+
+interface Entry extends JudgedVersion {
+  json: string;
+}
+
+/**
+ * The facets of recently read versions, so that reading the same version
+ * again (the common case: a hot record read by many) neither parses its
+ * JSON nor walks it again. Sound because a version's facets are a pure
+ * function of its JSON text and of the matrix, fixed at start-up: an entry
+ * is used only when the stored text is the very text it was computed from
+ * (compared in full, so a purged and re-created id can never reuse the
+ * facets of its former content). Bounded: the oldest entry goes first.
+ * @see https://hl7.org/fhir/R4/http.html#read
+ */
+export class JudgedVersions {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(
+    private readonly facetsOf: (resource: Resource) => AccessFacets,
+    private readonly limit = 20_000,
+  ) {}
+
+  /** The judged form of a live version (its JSON must be present). */
+  of(v: VersionRecord): JudgedVersion {
+    const json = v.json as string;
+    const key = `${v.type}/${v.id}/${v.versionId}`;
+    const hit = this.entries.get(key);
+    if (hit && hit.json === json) return hit;
+    const parsed = JSON.parse(json) as Resource;
+    const facets = this.facetsOf(parsed);
+    const resource = KEPT_WHOLE.has(v.type) ? parsed : ({ resourceType: parsed.resourceType, id: parsed.id } as Resource);
+    const entry: Entry = { json, resource, facets };
+    if (hit) this.entries.delete(key);
+    else if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, entry);
+    return entry;
+  }
+}
