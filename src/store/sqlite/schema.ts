@@ -5,16 +5,18 @@ import type { ScalarEntryKind } from '../../fhir/search/index-entry';
  * one resource (`rid`), carries the resource type (so that every lookup is
  * `(type, param, value)`-indexed), and `grp`: null for a plain entry, or the
  * number of the composite combination the row is a part of (its `param` is
- * then `<composite code>#<part index>`).
+ * then `<composite code>#<part index>`). `plainValueIndex`: the table's value
+ * indexes hold plain rows only (`WHERE grp IS NULL`, see SCHEMA), so a value
+ * lookup must say `grp IS NULL` for SQLite to use them.
  */
-export const INDEX_TABLES: Record<ScalarEntryKind, { table: string; columns: readonly string[] }> = {
+export const INDEX_TABLES: Record<ScalarEntryKind, { table: string; columns: readonly string[]; plainValueIndex?: true }> = {
   token: { table: 'ix_token', columns: ['system', 'code', 'text'] },
-  string: { table: 'ix_string', columns: ['value', 'exact'] },
+  string: { table: 'ix_string', columns: ['value', 'exact'], plainValueIndex: true },
   reference: { table: 'ix_reference', columns: ['ref', 'ref_type', 'ref_id', 'id_system', 'id_value'] },
-  date: { table: 'ix_date', columns: ['low', 'high'] },
-  number: { table: 'ix_number', columns: ['value', 'low', 'high'] },
-  quantity: { table: 'ix_quantity', columns: ['value', 'low', 'high', 'system', 'code', 'unit'] },
-  uri: { table: 'ix_uri', columns: ['value'] },
+  date: { table: 'ix_date', columns: ['low', 'high'], plainValueIndex: true },
+  number: { table: 'ix_number', columns: ['value', 'low', 'high'], plainValueIndex: true },
+  quantity: { table: 'ix_quantity', columns: ['value', 'low', 'high', 'system', 'code', 'unit'], plainValueIndex: true },
+  uri: { table: 'ix_uri', columns: ['value'], plainValueIndex: true },
 };
 
 /** One day in ms: a date-only value (`2024-01-15`) is exactly this wide, minus 1 ms. */
@@ -117,6 +119,15 @@ CREATE TABLE IF NOT EXISTS sort_value (
 -- table lookup per entry; columns that predicates combine with the value
 -- (system, the other end of a date range, ...) are included for the same reason.
 -- The (rid, param) indexes serve per-resource checks, includes and deletes.
+-- Value indexes are partial where some rows are never looked up by value
+-- (each such row costs a B-tree insert, often at a random place, on every
+-- write): the date, number, quantity, string and uri value indexes hold plain
+-- entries only (grp IS NULL), because a composite's parts after the first are
+-- reached through (rid, param), and no R4 composite starts with one of these
+-- kinds (they start with a token or a reference, whose value indexes keep
+-- every row); search-where.ts says \`grp IS NULL\` in the lookups of those
+-- tables, so that SQLite may use them. The identifier index of references
+-- holds only the references that have an identifier value.
 -- Index names carry a version: an older database gets the new indexes and
 -- loses the ones they replace.
 DROP INDEX IF EXISTS ix_token_code;
@@ -130,24 +141,31 @@ DROP INDEX IF EXISTS ix_date_rid;
 DROP INDEX IF EXISTS ix_number_value;
 DROP INDEX IF EXISTS ix_quantity_value;
 DROP INDEX IF EXISTS ix_uri_value;
+DROP INDEX IF EXISTS ix_reference_ident2;
+DROP INDEX IF EXISTS ix_date_low2;
+DROP INDEX IF EXISTS ix_date_high2;
+DROP INDEX IF EXISTS ix_number_value2;
+DROP INDEX IF EXISTS ix_quantity_value2;
+DROP INDEX IF EXISTS ix_string_value2;
+DROP INDEX IF EXISTS ix_uri_value2;
 
 CREATE TABLE IF NOT EXISTS ix_token (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, system TEXT, code TEXT, text TEXT);
 CREATE INDEX IF NOT EXISTS ix_token_code2 ON ix_token(type, param, code, system, rid);
 CREATE INDEX IF NOT EXISTS ix_token_rid ON ix_token(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_string (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value TEXT NOT NULL, exact TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ix_string_value2 ON ix_string(type, param, value, rid);
+CREATE INDEX IF NOT EXISTS ix_string_value3 ON ix_string(type, param, value, rid) WHERE grp IS NULL;
 CREATE INDEX IF NOT EXISTS ix_string_rid ON ix_string(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_reference (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, ref TEXT, ref_type TEXT, ref_id TEXT, id_system TEXT, id_value TEXT);
 CREATE INDEX IF NOT EXISTS ix_reference_ref2 ON ix_reference(type, param, ref, rid);
 CREATE INDEX IF NOT EXISTS ix_reference_id2 ON ix_reference(type, param, ref_id, ref_type, rid);
-CREATE INDEX IF NOT EXISTS ix_reference_ident2 ON ix_reference(type, param, id_value, id_system, rid);
+CREATE INDEX IF NOT EXISTS ix_reference_ident3 ON ix_reference(type, param, id_value, id_system, rid) WHERE id_value IS NOT NULL;
 CREATE INDEX IF NOT EXISTS ix_reference_rid ON ix_reference(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_date (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, low INTEGER NOT NULL, high INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS ix_date_low2 ON ix_date(type, param, low, high, rid);
-CREATE INDEX IF NOT EXISTS ix_date_high2 ON ix_date(type, param, high, low, rid);
+CREATE INDEX IF NOT EXISTS ix_date_low3 ON ix_date(type, param, low, high, rid) WHERE grp IS NULL;
+CREATE INDEX IF NOT EXISTS ix_date_high3 ON ix_date(type, param, high, low, rid) WHERE grp IS NULL;
 -- Per-resource checks of date conditions compare low and high: reading them from
 -- the index saves one table lookup per entry checked.
 CREATE INDEX IF NOT EXISTS ix_date_rid2 ON ix_date(rid, param, low, high);
@@ -180,14 +198,14 @@ INSERT INTO ix_date_span (rid, type, param, span, low, high)
   );
 
 CREATE TABLE IF NOT EXISTS ix_number (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL, low REAL, high REAL);
-CREATE INDEX IF NOT EXISTS ix_number_value2 ON ix_number(type, param, value, rid);
+CREATE INDEX IF NOT EXISTS ix_number_value3 ON ix_number(type, param, value, rid) WHERE grp IS NULL;
 CREATE INDEX IF NOT EXISTS ix_number_rid ON ix_number(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_quantity (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value REAL NOT NULL, system TEXT, code TEXT, unit TEXT, low REAL, high REAL);
-CREATE INDEX IF NOT EXISTS ix_quantity_value2 ON ix_quantity(type, param, value, code, system, rid);
+CREATE INDEX IF NOT EXISTS ix_quantity_value3 ON ix_quantity(type, param, value, code, system, rid) WHERE grp IS NULL;
 CREATE INDEX IF NOT EXISTS ix_quantity_rid ON ix_quantity(rid, param);
 
 CREATE TABLE IF NOT EXISTS ix_uri (rid INTEGER NOT NULL, type TEXT NOT NULL, param TEXT NOT NULL, grp INTEGER, value TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS ix_uri_value2 ON ix_uri(type, param, value, rid);
+CREATE INDEX IF NOT EXISTS ix_uri_value3 ON ix_uri(type, param, value, rid) WHERE grp IS NULL;
 CREATE INDEX IF NOT EXISTS ix_uri_rid ON ix_uri(rid, param);
 `;

@@ -194,14 +194,15 @@ export class WhereCompiler {
 
   /** One index lookup per DNF alternative, so each alternative can use the value index on its own. */
   private entrySelects(scope: Scope, c: EntryCondition): Frag[] {
-    const { table } = INDEX_TABLES[c.entryKind];
+    const { table, plainValueIndex } = INDEX_TABLES[c.entryKind];
     return c.predicate.map((alt) => {
       const x = this.alias('x');
       return concat([
         `SELECT ${x}.rid FROM ${table} ${x} WHERE`,
         and([
           inList(`${x}.type`, scope.types),
-          frag(`${x}.param = ?`, c.param),
+          // Implies the partial value index's condition (schema.ts): a plain parameter has no grp anyway.
+          frag(plainValueIndex ? `${x}.param = ? AND ${x}.grp IS NULL` : `${x}.param = ?`, c.param),
           this.entryPredicate(c.entryKind, x, [c.entryKind === 'date' ? withImpliedBounds(alt) : alt]),
         ]),
       ]);
