@@ -44,6 +44,11 @@ export class AccessGuard {
     return accessFacets(resource, this.matrix);
   }
 
+  /** A live version as the rules see it (facets, and the resource as JudgedVersion keeps it), computed once per version read. */
+  judge(v: VersionRecord): JudgedVersion {
+    return this.judged.of(v);
+  }
+
   /** The directory name of the calling professional, for the audit (cached until a fact changes). */
   agentName(ctx: RequestContext): Promise<string | undefined> {
     const rpps = ctx.principal?.rpps;
@@ -61,7 +66,7 @@ export class AccessGuard {
    * the read is allowed or not. {@link enforceRead} applies it.
    */
   async readVerdict(ctx: RequestContext, v: VersionRecord): Promise<ReadVerdict> {
-    const { resource, facets } = this.judged.of(v);
+    const { resource, facets } = this.judge(v);
     const factsOf = await this.factsFor(facets.patients);
     return { resource, facets, decision: decideRead(principalOf(ctx), facets, factsOf, this.matrix) };
   }

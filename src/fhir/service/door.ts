@@ -155,8 +155,8 @@ export class ServiceDoor {
         trace.touchRef(v.type, v.id);
       } else if (v.type === 'DocumentReference') {
         // A document is named by its title, unless hidden from the patient: its labels are needed.
-        const r = JSON.parse(v.json) as Resource;
-        trace.touch(r, access.facetsOf(r), v.versionId);
+        const { resource, facets } = access.judge(v);
+        trace.touch(resource, facets, v.versionId);
       } else {
         trace.touchRef(v.type, v.id, patientsInJson(v.type, v.id, v.json), v.versionId);
       }
