@@ -8,7 +8,7 @@ import { Interaction } from '../fhir/interactions';
  * @see https://hl7.org/fhir/R4/auditevent.html
  * @see https://profiles.ihe.net/ITI/BALP/
  */
-export const AUDIT_TYPE = { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest', display: 'Restful Operation' } as const;
+export const AUDIT_TYPE = { system: 'http://terminology.hl7.org/CodeSystem/audit-event-type', code: 'rest' } as const;
 
 /** A request refused before anyone was identified (401): DICOM "Security Alert". */
 export const SECURITY_ALERT_TYPE = { system: 'http://dicom.nema.org/resources/ontology/DCM', code: '110113', display: 'Security Alert' } as const;

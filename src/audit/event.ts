@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditEventAgent, AuditEventEntity, CodeableConcept } from '@medplum/fhirtypes';
+import type { AuditEvent, AuditEventAgent, AuditEventEntity, CodeableConcept, Coding } from '@medplum/fhirtypes';
 import { ACCESS_MODE_SYSTEM, DMP_BASE, PRINCIPAL_SYSTEM, RPPS_SYSTEM } from '../access/codes';
 import type { Principal } from '../auth/principal';
 import type { RequestContext } from '../fhir/context';
@@ -52,7 +52,11 @@ const MODE_DISPLAY: Readonly<Record<string, string>> = {
 export const AGENT_ROLE_SYSTEM = `${DMP_BASE}/CodeSystem/dmp-role`;
 
 /**
- * The AuditEvents of one interaction, shaped like IHE BALP: one per DMP it
+ * The AuditEvents of one interaction, shaped like IHE BALP (codings carry
+ * system and code; the English displays of the standard codes are left out,
+ * as BALP allows: every AuditEvent is written for every request, and a
+ * portal names codes in its own language; the access mode keeps its French
+ * display, which the patient reads): one per DMP it
  * concerned (BALP records a query that returned several patients' data as
  * one AuditEvent per patient, so that each patient's history names only
  * him), or one with no patient when it concerned none. Pure.
@@ -77,10 +81,10 @@ export function unauthenticatedAudit(req: { requestId: string; baseUrl: string; 
     recorded: req.recorded,
     outcome: '4',
     outcomeDesc: `401 ${req.reason}`,
-    agent: [{ type: { coding: [{ system: PARTICIPATION_SYSTEM, code: 'IRCP', display: 'information recipient' }] }, who: { identifier: { system: `${PRINCIPAL_SYSTEM}/anonymous`, value: 'unauthenticated' } }, requestor: true }],
+    agent: [{ type: { coding: [{ system: PARTICIPATION_SYSTEM, code: 'IRCP' }] }, who: { identifier: { system: `${PRINCIPAL_SYSTEM}/anonymous`, value: 'unauthenticated' } }, requestor: true }],
     source: source(req.baseUrl),
     entity: [
-      { type: { system: ENTITY_TYPE_SYSTEM, code: '2', display: 'System Object' }, role: { system: OBJECT_ROLE_SYSTEM, code: '24', display: 'Query' }, description: `${req.method} ${req.path}` },
+      { type: { system: ENTITY_TYPE_SYSTEM, code: '2' }, role: { system: OBJECT_ROLE_SYSTEM, code: '24' }, description: `${req.method} ${req.path}` },
       requestEntity(req.requestId, 0),
     ],
   };
@@ -94,31 +98,31 @@ function baseEvent(r: InteractionRecord, patient: string | undefined, resources:
   if (patient) {
     entity.push({
       what: { reference: `Patient/${patient}` },
-      type: { system: ENTITY_TYPE_SYSTEM, code: '1', display: 'Person' },
-      role: { system: OBJECT_ROLE_SYSTEM, code: '1', display: 'Patient' },
+      type: { system: ENTITY_TYPE_SYSTEM, code: '1' },
+      role: { system: OBJECT_ROLE_SYSTEM, code: '1' },
     });
   }
   for (const t of listed) {
     if (t.type === 'Patient' && t.id === patient) continue;
     entity.push({
       what: t.hidden ? { display: 'Un document' } : { reference: `${t.type}/${t.id}${t.versionId ? `/_history/${t.versionId}` : ''}` },
-      type: { system: ENTITY_TYPE_SYSTEM, code: '2', display: 'System Object' },
-      role: { system: OBJECT_ROLE_SYSTEM, code: '4', display: 'Domain Resource' },
+      type: { system: ENTITY_TYPE_SYSTEM, code: '2' },
+      role: { system: OBJECT_ROLE_SYSTEM, code: '4' },
       ...(t.name ? { name: t.name } : {}),
       ...(t.description ? { description: t.description } : {}),
     });
   }
   if (r.trace.query) {
     entity.push({
-      type: { system: ENTITY_TYPE_SYSTEM, code: '2', display: 'System Object' },
-      role: { system: OBJECT_ROLE_SYSTEM, code: '24', display: 'Query' },
+      type: { system: ENTITY_TYPE_SYSTEM, code: '2' },
+      role: { system: OBJECT_ROLE_SYSTEM, code: '24' },
       description: r.trace.query,
       query: Buffer.from(r.trace.query, 'utf8').toString('base64'),
     });
   }
   entity.push(requestEntity(r.ctx.requestId, resources.length - listed.length));
-  const subtype = [{ system: RESTFUL_INTERACTION_SYSTEM, code: subtypeCode(r.interaction, r.trace.level), display: subtypeCode(r.interaction, r.trace.level) }];
-  if (r.trace.operation) subtype.push({ system: `${DMP_BASE}/CodeSystem/dmp-operation`, code: r.trace.operation, display: r.trace.operation });
+  const subtype: Coding[] = [{ system: RESTFUL_INTERACTION_SYSTEM, code: subtypeCode(r.interaction, r.trace.level) }];
+  if (r.trace.operation) subtype.push({ system: `${DMP_BASE}/CodeSystem/dmp-operation`, code: r.trace.operation });
   return {
     resourceType: 'AuditEvent',
     type: AUDIT_TYPE,
@@ -145,7 +149,7 @@ function agentOf(p: Principal, name: string | undefined): AuditEventAgent {
         ? { identifier: { system: RPPS_SYSTEM, value: p.rpps }, ...(name ? { display: name } : {}) }
         : { identifier: { system: `${PRINCIPAL_SYSTEM}/${p.role}`, value: p.sub } };
   return {
-    type: { coding: [{ system: PARTICIPATION_SYSTEM, code: 'IRCP', display: 'information recipient' }] },
+    type: { coding: [{ system: PARTICIPATION_SYSTEM, code: 'IRCP' }] },
     role,
     who,
     ...(p.rpps ? { altId: p.rpps } : {}),
@@ -166,7 +170,7 @@ function source(baseUrl: string): AuditEvent['source'] {
   return {
     site: baseUrl,
     observer: { display: 'DMP FHIR server' },
-    type: [{ system: SOURCE_TYPE_SYSTEM, code: '4', display: 'Application Server' }],
+    type: [{ system: SOURCE_TYPE_SYSTEM, code: '4' }],
   };
 }
 
@@ -174,7 +178,7 @@ function source(baseUrl: string): AuditEvent['source'] {
 function requestEntity(requestId: string, omitted: number): AuditEventEntity {
   return {
     what: { identifier: { value: requestId } },
-    type: { system: BALP_ENTITY_TYPE_SYSTEM, code: 'XrequestId', display: 'transport specific unique identifier where http X-Request-Id is used' },
+    type: { system: BALP_ENTITY_TYPE_SYSTEM, code: 'XrequestId' },
     ...(omitted > 0 ? { detail: [{ type: 'omitted-resources', valueString: String(omitted) }] } : {}),
   };
 }
