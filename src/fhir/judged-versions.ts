@@ -29,15 +29,22 @@ interface Entry extends JudgedVersion {
  * function of its JSON text and of the matrix, fixed at start-up: an entry
  * is used only when the stored text is the very text it was computed from
  * (compared in full, so a purged and re-created id can never reuse the
- * facets of its former content). Bounded: the oldest entry goes first.
+ * facets of its former content). Bounded in entries and in characters
+ * (the oldest entry goes first); a very large version is not kept.
  * @see https://hl7.org/fhir/R4/http.html#read
  */
 export class JudgedVersions {
   private readonly entries = new Map<string, Entry>();
+  /** JSON characters held by the entries (each also holds its parsed form: documents whole). */
+  private chars = 0;
 
   constructor(
     private readonly facetsOf: (resource: Resource) => AccessFacets,
     private readonly limit = 20_000,
+    /** Above this, a version is judged but not kept (a document with its content inline can weigh megabytes). */
+    private readonly maxEntryChars = 64 * 1024,
+    /** Bound on the JSON characters kept in all (8 M by default, with their parsed forms). */
+    private readonly maxChars = 8 * 1024 * 1024,
   ) {}
 
   /** The judged form of a live version (its JSON must be present). */
@@ -50,9 +57,19 @@ export class JudgedVersions {
     const facets = this.facetsOf(parsed);
     const resource = KEPT_WHOLE.has(v.type) ? parsed : ({ resourceType: parsed.resourceType, id: parsed.id } as Resource);
     const entry: Entry = { json, resource, facets };
-    if (hit) this.entries.delete(key);
-    else if (this.entries.size >= this.limit) this.entries.delete(this.entries.keys().next().value as string);
+    if (hit) this.drop(key, hit);
+    if (json.length > this.maxEntryChars) return entry;
+    while (this.entries.size > 0 && (this.entries.size >= this.limit || this.chars + json.length > this.maxChars)) {
+      const [oldest, e] = this.entries.entries().next().value as [string, Entry];
+      this.drop(oldest, e);
+    }
     this.entries.set(key, entry);
+    this.chars += json.length;
     return entry;
+  }
+
+  private drop(key: string, e: Entry): void {
+    this.entries.delete(key);
+    this.chars -= e.json.length;
   }
 }

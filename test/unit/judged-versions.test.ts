@@ -45,4 +45,25 @@ describe('JudgedVersions: the facets of recently read versions', () => {
     judged.of(vs[0]);
     expect(computed).toBe(5);
   });
+
+  it('does not keep a very large version, and bounds the characters it keeps', () => {
+    let n = 0;
+    const small = new JudgedVersions((r: Resource) => {
+      n++;
+      return accessFacets(r, matrix);
+    }, 100, 2000, 3000);
+    const big = version('DocumentReference', 'big', 1, { subject: { reference: 'Patient/a' }, content: [{ attachment: { data: 'A'.repeat(4000) } }] });
+    small.of(big);
+    small.of(big);
+    expect(n).toBe(2);
+    const vs = ['m1', 'm2', 'm3'].map((id) => version('DocumentReference', id, 1, { subject: { reference: 'Patient/a' }, description: 'x'.repeat(1200) }));
+    for (const v of vs) small.of(v);
+    expect(n).toBe(5);
+    // Three of ~1.3 k characters exceed 3,000: the first was dropped, the last two are kept.
+    small.of(vs[2]);
+    small.of(vs[1]);
+    expect(n).toBe(5);
+    small.of(vs[0]);
+    expect(n).toBe(6);
+  });
 });
