@@ -153,7 +153,7 @@ export function buildCapabilityStatement(opts: { baseUrl: string; version: strin
     implementation: { description: 'FHIR R4 server for the French Dossier Médical Partagé', url: opts.baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
-    patchFormat: ['application/json-patch+json'],
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
     rest: [
       {
         mode: 'server',

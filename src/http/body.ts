@@ -71,8 +71,9 @@ export function bodyReaders(maxBytes: number): BodyReaders {
     resource: reader(maxBytes, isJsonContentType, 'application/fhir+json', parseJson),
     jsonPatch: reader(
       maxBytes,
-      (req) => mediaType(req.headers['content-type']) === 'application/json-patch+json',
-      'application/json-patch+json',
+      // JSON Patch, or a FHIRPath Patch (a Parameters resource in FHIR JSON): see patchOperations.
+      (req) => mediaType(req.headers['content-type']) === 'application/json-patch+json' || isJsonContentType(req),
+      'application/json-patch+json (JSON Patch) or application/fhir+json (FHIRPath Patch)',
       parseJson,
     ),
     parameters: reader(

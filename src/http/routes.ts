@@ -1,4 +1,7 @@
+import type { Parameters } from '@medplum/fhirtypes';
 import { Router, type Request, type Response } from 'express';
+import type { Operation } from 'rfc6902';
+import { fhirPathPatchToJsonPatch } from '../fhir/fhirpath-patch';
 import type { FhirService } from '../fhir/service';
 import { errors, informational } from '../fhir/outcomes';
 import { parseJsonPatch } from '../fhir/patch';
@@ -9,7 +12,7 @@ import { conformanceRouter, operationRouter } from './operation-routes';
 import { recordLifeRoutes } from './record-routes';
 import { exportRoutes } from './export-routes';
 import type { ExportJobs } from '../fhir/export/jobs';
-import { preferences } from './negotiate';
+import { mediaType, preferences } from './negotiate';
 import { criteria, ifMatch, ifNoneExist, queryParams, requestContext, resourceType } from './request';
 import { sendJson, sendOutcome, sendResource, sendWritten } from './respond';
 
@@ -95,7 +98,7 @@ export function fhirRouter(opts: RouterOptions): Router {
   });
   router.patch('/:type', typeFirst, body.jsonPatch, async (req, res) => {
     const type = resourceType(req);
-    const ops = parseJsonPatch(bodyOf(res));
+    const ops = patchOperations(req, bodyOf(res), type);
     const result = await service.conditionalPatch(ctx(req, res), type, criteria(queryParams(req)), ops, { ifMatch: ifMatch(req) });
     sendWritten(req, res, result.resource, false, baseUrl);
   });
@@ -132,7 +135,7 @@ export function fhirRouter(opts: RouterOptions): Router {
   });
   router.patch('/:type/:id', typeFirst, body.jsonPatch, async (req, res) => {
     const type = resourceType(req);
-    const ops = parseJsonPatch(bodyOf(res));
+    const ops = patchOperations(req, bodyOf(res), type);
     const result = await service.patch(ctx(req, res), type, req.params.id as string, ops, { ifMatch: ifMatch(req) });
     sendWritten(req, res, result.resource, false, baseUrl);
   });
@@ -168,4 +171,21 @@ function sendDeleted(req: Request, res: Response, versionId: number | undefined,
     res.setHeader('ETag', etag(versionId));
   }
   sendOutcome(req, res, 200, informational(text));
+}
+
+/**
+ * The operations of a PATCH body: JSON Patch (`application/json-patch+json`),
+ * or FHIRPath Patch, a Parameters resource in FHIR JSON, of the simple kind
+ * fhirpath-patch.ts translates (the IHE MHD and PDSm patches: `replace` and
+ * `delete` of `Type.element[i]`), so both forms go through one patch engine
+ * and the same document rules.
+ * @see https://hl7.org/fhir/R4/http.html#patch
+ * @see https://hl7.org/fhir/R4/fhirpatch.html
+ */
+function patchOperations(req: Request, body: unknown, type: string): Operation[] {
+  if (mediaType(req.headers['content-type']) === 'application/json-patch+json') return parseJsonPatch(body);
+  if ((body as { resourceType?: unknown } | null)?.resourceType !== 'Parameters') {
+    throw errors.badRequest('A FHIRPath Patch (application/fhir+json) is a Parameters resource');
+  }
+  return parseJsonPatch(fhirPathPatchToJsonPatch(body as Parameters, type));
 }

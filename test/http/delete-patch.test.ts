@@ -148,5 +148,28 @@ describe.each(STORES)('delete and patch ($name)', (fixture) => {
       await request(t.app).delete(`/fhir/Patient/${id}`);
       expect((await request(t.app).patch(`/fhir/Patient/${id}`).set('Content-Type', JSON_PATCH).send(ops)).status).toBe(410);
     });
+
+    test('a FHIRPath Patch (Parameters in FHIR JSON) applies like the JSON Patch it stands for; other bodies are 400 or 415', async () => {
+      const id = await create();
+      const fhirPath = (type: string, path: string, value?: string) => ({
+        resourceType: 'Parameters',
+        parameter: [{ name: 'operation', part: [{ name: 'type', valueCode: type }, { name: 'path', valueString: path }, ...(value ? [{ name: 'value', valueCode: value }] : [])] }],
+      });
+      const res = await request(t.app).patch(`/fhir/Patient/${id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(fhirPath('replace', 'Patient.gender', 'other')));
+      expect(res.status).toBe(200);
+      expect(res.body.gender).toBe('other');
+      expect(res.headers.etag).toBe('W/"2"');
+      const removed = await request(t.app).patch(`/fhir/Patient/${id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(fhirPath('delete', 'Patient.gender')));
+      expect(removed.status).toBe(200);
+      expect(removed.body.gender).toBeUndefined();
+      // A path on another type, an unsupported operation, a body that is not Parameters: 400, nothing changed.
+      for (const body of [fhirPath('replace', 'Observation.status', 'final'), fhirPath('insert', 'Patient.name'), { resourceType: 'Patient', gender: 'male' }]) {
+        const bad = await request(t.app).patch(`/fhir/Patient/${id}`).set('Content-Type', FHIR_JSON).send(JSON.stringify(body));
+        expect(bad.status).toBe(400);
+        expect(bad.body.resourceType).toBe('OperationOutcome');
+      }
+      expect((await request(t.app).patch(`/fhir/Patient/${id}`).set('Content-Type', 'text/plain').send('gender=male')).status).toBe(415);
+      expect((await request(t.app).get(`/fhir/Patient/${id}`)).body.meta.versionId).toBe('3');
+    });
   });
 });

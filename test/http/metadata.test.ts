@@ -24,7 +24,7 @@ describe.each(STORES)('CapabilityStatement ($name)', (fixture) => {
     expect(cs).toMatchObject({ resourceType: 'CapabilityStatement', status: 'active', kind: 'instance', fhirVersion: '4.0.1' });
     expect(cs.format).toContain('application/fhir+json');
     expect(cs.format).not.toContain('xml');
-    expect(cs.patchFormat).toEqual(['application/json-patch+json']);
+    expect(cs.patchFormat).toEqual(['application/json-patch+json', 'application/fhir+json']);
     expect(cs.rest?.[0].interaction?.map((i) => i.code).sort()).toEqual(['batch', 'history-system', 'search-system', 'transaction']);
   });
 
