@@ -87,7 +87,7 @@ interface CompiledConstraint {
  */
 const NATIVE_CONSTRAINTS: Record<string, (value: Record<string, unknown>) => boolean> = {
   'ext-1|extension.exists() != value.exists()': (ext) =>
-    Array.isArray(ext.extension) !== Object.keys(ext).some((k) => k.length > 5 && k.startsWith('value') && k[5] >= 'A' && k[5] <= 'Z'),
+    Array.isArray(ext.extension) !== hasValueKey(ext),
   // dom-2, dom-4 and dom-5 on every DomainResource. These natives may only answer
   // `true` when FHIRPath would: anything unusual (a non-array `contained`, a
   // `_versionId`, a null) answers `false`, and Medplum's pass then decides.
@@ -96,6 +96,14 @@ const NATIVE_CONSTRAINTS: Record<string, (value: Record<string, unknown>) => boo
     everyContained(r, (c) => metaLacks(c, 'versionId') && metaLacks(c, 'lastUpdated')),
   'dom-5|contained.meta.security.empty()': (r) => everyContained(r, (c) => metaLacks(c, 'security')),
 };
+
+/** A `valueX` key (a plain object's own keys: the caller checked it is one). */
+function hasValueKey(obj: Record<string, unknown>): boolean {
+  for (const k in obj) {
+    if (k.length > 5 && k.startsWith('value') && k[5] >= 'A' && k[5] <= 'Z') return true;
+  }
+  return false;
+}
 
 /** True when `resource` has no `contained`, or an array of plain objects that all pass `test`. */
 function everyContained(resource: Record<string, unknown>, test: (contained: Record<string, unknown>) => boolean): boolean {
@@ -209,15 +217,16 @@ function referenceTargets(element: InternalSchemaElement): ReadonlySet<string> |
 }
 
 function objectPasses(obj: Record<string, unknown>, plan: TypePlan, run: Run): boolean {
-  let choicesSeen: Set<string> | undefined;
+  // Few objects have a choice element, and one or two at most: an array, made only when needed.
+  let choicesSeen: string[] | undefined;
   for (const key in obj) {
     if (key === 'resourceType') continue;
     const property = plan.properties.get(key);
     if (!property) return false; // unknown property, or a primitive extension `_key`
     if (property.choice) {
-      choicesSeen ??= new Set();
-      if (choicesSeen.has(property.elementKey)) return false;
-      choicesSeen.add(property.elementKey);
+      choicesSeen ??= [];
+      if (choicesSeen.includes(property.elementKey)) return false;
+      choicesSeen.push(property.elementKey);
     }
     if (!propertyPasses(obj[key], property, run)) return false;
   }
@@ -225,7 +234,7 @@ function objectPasses(obj: Record<string, unknown>, plan: TypePlan, run: Run): b
     if (obj[key] === undefined) return false;
   }
   for (const key of plan.requiredChoices) {
-    if (!choicesSeen?.has(key)) return false;
+    if (!choicesSeen?.includes(key)) return false;
   }
   return true;
 }
@@ -248,7 +257,7 @@ function valuePasses(value: unknown, property: Property, run: Run): boolean {
   let type = property.typeCode;
   if (property.primitive) {
     if (!primitivePasses(value, type)) return false;
-    return constraintsHold(property.constraints, { type, value }, run);
+    return property.constraints.length === 0 || constraintsHold(property.constraints, { type, value }, run);
   }
   if (!isPlainObject(value)) return false;
   const nested = type === 'Resource' ? (value as { resourceType?: unknown }).resourceType : undefined;
@@ -258,8 +267,7 @@ function valuePasses(value: unknown, property: Property, run: Run): boolean {
   }
   const plan = planOf(type);
   if (!plan || !hasKeys(value)) return false;
-  const typed: TypedValue = { type, value };
-  if (!constraintsHold(property.constraints, typed, run)) return false;
+  if (property.constraints.length > 0 && !constraintsHold(property.constraints, { type, value }, run)) return false;
   if (property.targets && type === 'Reference' && !referenceTargetPasses(value, property.targets)) return false;
   if (nested === undefined) return objectPasses(value, plan, run);
   run.resources.push(value as unknown as Resource);
