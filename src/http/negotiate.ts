@@ -7,6 +7,21 @@ const JSON_TYPES = new Set([FHIR_JSON, 'application/json', 'application/json+fhi
 const JSON_FORMATS = new Set(['json', ...JSON_TYPES]);
 const XML_FORMATS = new Set(['xml', 'text/xml', 'application/xml', 'application/fhir+xml', 'application/xml+fhir']);
 
+const QUERIES = new WeakMap<Request, Request['query']>();
+
+/**
+ * `req.query` (the app's 'simple' query parser), parsed once per request:
+ * Express 5 parses the query string again at every read of `req.query`.
+ */
+export function queryOf(req: Request): Request['query'] {
+  let query = QUERIES.get(req);
+  if (query === undefined) {
+    query = req.query;
+    QUERIES.set(req, query);
+  }
+  return query;
+}
+
 /** The media type of a Content-Type or Accept member, lower case, without parameters. */
 export function mediaType(value: string | undefined): string {
   return (value ?? '').split(';')[0].trim().toLowerCase();
@@ -19,7 +34,8 @@ export function mediaType(value: string | undefined): string {
  * @see https://hl7.org/fhir/R4/http.html#mime-type
  */
 export function responseType(req: Request): string {
-  const format = typeof req.query._format === 'string' ? req.query._format.trim().toLowerCase() : undefined;
+  const requested = queryOf(req)._format;
+  const format = typeof requested === 'string' ? requested.trim().toLowerCase() : undefined;
   if (format !== undefined) {
     if (JSON_FORMATS.has(format)) {
       return format === 'application/json' ? 'application/json' : FHIR_JSON;

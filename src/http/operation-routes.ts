@@ -1,4 +1,4 @@
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import { Router, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import type { Coding, ParametersParameter } from '@medplum/fhirtypes';
 import { isStoredResourceType } from '../fhir/definitions';
 import { errors } from '../fhir/outcomes';
@@ -88,14 +88,14 @@ export function conformanceRouter(opts: { service: FhirService; baseUrl: string 
 /**
  * Routes of the extended operations ($validate, $expand, $validate-code,
  * $lookup, $verify-audit), mounted by routes.ts before the generic `/:type/:id` routes.
- * Each one goes through FhirService.
+ * Each one goes through FhirService. One middleware matching its own path
+ * pattern, not a Router of one: every request of the API passes here.
  * @see https://hl7.org/fhir/R4/operations.html
  */
-export function operationRouter(opts: { service: FhirService; baseUrl: string; maxBodyBytes: number }): Router {
+export function operationRouter(opts: { service: FhirService; baseUrl: string; maxBodyBytes: number }): RequestHandler {
   const { service, baseUrl } = opts;
   const body = bodyReaders(opts.maxBodyBytes);
-  const router = Router({ caseSensitive: true });
-  router.use((req: Request, res: Response, next: NextFunction) => {
+  const operations = (req: Request, res: Response, next: NextFunction): void => {
     const m = OPERATION_PATH.exec(req.path);
     if (!m) {
       next();
@@ -110,7 +110,7 @@ export function operationRouter(opts: { service: FhirService; baseUrl: string; m
     } else {
       run();
     }
-  });
+  };
 
   async function handle(req: Request, res: Response, type: string, id: string | undefined, op: string): Promise<void> {
     if (!isStoredResourceType(type)) {
@@ -142,5 +142,5 @@ export function operationRouter(opts: { service: FhirService; baseUrl: string; m
     }
     sendJson(req, res, 200, JSON.stringify(result));
   }
-  return router;
+  return operations;
 }

@@ -3,16 +3,28 @@ import type { Request, Response } from 'express';
 import { parseJson, stringifyJson } from '../fhir/json/lossless';
 import { informational } from '../fhir/outcomes';
 import { etag, type StoredResource } from '../fhir/versioning';
-import { preferences, responseType } from './negotiate';
+import { preferences, queryOf, responseType } from './negotiate';
 
 /** Sends JSON text with the negotiated FHIR content type. */
 export function sendJson(req: Request, res: Response, status: number, json: string): void {
-  res.status(status).type(`${responseType(req)}; charset=utf-8`).send(pretty(req) ? stringifyJson(parseJson(json), 2) : json);
+  const type = `${responseType(req)}; charset=utf-8`;
+  const body = pretty(req) ? stringifyJson(parseJson(json), 2) : json;
+  if (status === 204 || status === 304 || req.headers['if-none-match'] !== undefined || req.headers['if-modified-since'] !== undefined) {
+    // Express's send strips these statuses' body and answers conditional GETs with 304 (fresh).
+    res.status(status).type(type).send(body);
+    return;
+  }
+  // What res.send does for a string without those cases (no ETag: the app disables it), without
+  // parsing back the Content-Type just set; Node's http leaves the body out of HEAD answers.
+  res.statusCode = status;
+  res.setHeader('Content-Type', type);
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
 }
 
 /** `_pretty=true` asks for indented output. @see https://hl7.org/fhir/R4/http.html#general */
 function pretty(req: Request): boolean {
-  return req.query._pretty === 'true';
+  return queryOf(req)._pretty === 'true';
 }
 
 export function sendOutcome(req: Request, res: Response, status: number, outcome: OperationOutcome): void {

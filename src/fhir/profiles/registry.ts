@@ -6,6 +6,8 @@ import { generateSnapshot } from './snapshot';
 import { TerminologyStore } from './terminology';
 
 const CORE = 'http://hl7.org/fhir/StructureDefinition/';
+/** Canonicals remembered by the registry's lookups (they come from resources: a bound keeps hostile input from growing it). */
+const LOOKUP_CACHE_MAX = 10_000;
 
 let baseDefinitions: Map<string, StructureDefinition> | undefined;
 let baseConstraintKeys: Set<string> | undefined;
@@ -48,7 +50,11 @@ function baseSds(): Map<string, StructureDefinition> {
 export class ProfileRegistry {
   readonly terminology: TerminologyStore;
   private readonly sds = new Map<string, StructureDefinition>();
-  private readonly compiled = new Map<string, CompiledProfile>();
+  /** Compiled profiles by canonical; null: no StructureDefinition with a snapshot (the registry never changes). */
+  private readonly compiled = new Map<string, CompiledProfile | null>();
+  /** Lookups of structureDefinition, hits and misses; filled only once the constructor has built every snapshot. */
+  private readonly lookups = new Map<string, StructureDefinition | null>();
+  private ready = false;
   /** Files the resources came from, for start-up messages. */
   private readonly files = new Map<string, string>();
 
@@ -73,6 +79,7 @@ export class ProfileRegistry {
         }
       }
     }
+    this.ready = true;
   }
 
   private snapshotOf(sd: StructureDefinition, seen: Set<string>): StructureDefinition {
@@ -91,7 +98,16 @@ export class ProfileRegistry {
 
   /** A StructureDefinition by canonical (`url`, `url|version`) or base type name. */
   structureDefinition(canonical: string): StructureDefinition | undefined {
-    return this.sds.get(canonical) ?? this.sds.get(canonical.split('|')[0]) ?? baseSds().get(canonical.split('|')[0]) ?? baseSds().get(CORE + canonical);
+    const known = this.lookups.get(canonical);
+    if (known !== undefined) {
+      return known ?? undefined;
+    }
+    const bare = canonical.split('|')[0];
+    const found = this.sds.get(canonical) ?? this.sds.get(bare) ?? baseSds().get(bare) ?? baseSds().get(CORE + canonical);
+    if (this.ready && this.lookups.size < LOOKUP_CACHE_MAX) {
+      this.lookups.set(canonical, found ?? null);
+    }
+    return found;
   }
 
   /** True for a profile this server loaded from profiles/ (not base R4). */
@@ -108,15 +124,14 @@ export class ProfileRegistry {
   compile(canonical: string): CompiledProfile | undefined {
     const key = canonical.split('|')[0];
     let c = this.compiled.get(key);
-    if (!c) {
+    if (c === undefined) {
       const sd = this.structureDefinition(key);
-      if (!sd?.snapshot) {
-        return undefined;
+      c = sd?.snapshot ? compileProfile(sd, baseKeys()) : null;
+      if (c || this.compiled.size < LOOKUP_CACHE_MAX) {
+        this.compiled.set(key, c);
       }
-      c = compileProfile(sd, baseKeys());
-      this.compiled.set(key, c);
     }
-    return c;
+    return c ?? undefined;
   }
 
   /** The loaded (non-base) StructureDefinitions, one per url. */

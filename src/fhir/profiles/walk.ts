@@ -97,8 +97,10 @@ export class ProfileWalk {
       }
       if (found.values.length === 0) {
         // Required slices of an absent element are missing too.
-        for (const slice of child.slices.filter((sl) => sl.min > 0)) {
-          this.issues.push(issue('required', `${child.path}: slice ${slice.sliceName} requires at least ${slice.min}, found 0`, `${loc}.${child.name}`));
+        for (const slice of child.slices) {
+          if (slice.min > 0) {
+            this.issues.push(issue('required', `${child.path}: slice ${slice.sliceName} requires at least ${slice.min}, found 0`, `${loc}.${child.name}`));
+          }
         }
         continue;
       }
@@ -117,7 +119,7 @@ export class ProfileWalk {
     }
   }
 
-  private sliced(node: ElementNode, values: unknown[], locs: string[], typeCode: string | undefined): void {
+  private sliced(node: ElementNode, values: readonly unknown[], locs: string[], typeCode: string | undefined): void {
     const slicing = node.slicing as NonNullable<ElementNode['slicing']>;
     const counts = new Map<ElementNode, number>();
     let lastIndex = -1;
@@ -177,8 +179,17 @@ export class ProfileWalk {
   }
 }
 
+interface Found {
+  readonly values: readonly unknown[];
+  readonly array: boolean;
+  readonly type?: string;
+}
+
+/** An absent element (most of a profile's elements, on any resource): one shared answer, not one per element. */
+const NOTHING: Found = { values: [], array: false };
+
 /** The values of one element in a JSON object (an array of them, or one), and the choice type used. */
-function collect(child: ElementNode, obj: Json): { values: unknown[]; array: boolean; type?: string } {
+function collect(child: ElementNode, obj: Json): Found {
   if (child.choice) {
     for (const key of Object.keys(obj)) {
       if (key.length > child.name.length && key.startsWith(child.name) && /[A-Z]/.test(key[child.name.length])) {
@@ -188,11 +199,11 @@ function collect(child: ElementNode, obj: Json): { values: unknown[]; array: boo
         return { values: [obj[key]], array: false, type };
       }
     }
-    return { values: [], array: false };
+    return NOTHING;
   }
   const raw = obj[child.name];
   if (raw === undefined || raw === null) {
-    return { values: [], array: false };
+    return NOTHING;
   }
   return Array.isArray(raw) ? { values: raw, array: true } : { values: [raw], array: false };
 }

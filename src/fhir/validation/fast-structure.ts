@@ -60,6 +60,14 @@ const SKIPPED_CONSTRAINTS = new Set(['ele-1', 'dom-3', 'org-1', 'sdf-19']);
 /** The JSON type of each primitive: Medplum's own table, so both passes agree. */
 const JS_TYPE: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = fhirTypeToJsType;
 
+/**
+ * Medplum's exports are getters (its bundle's `__export`): read once here,
+ * not on every value of every resource.
+ */
+const FORMATS: Readonly<Record<string, RegExp | undefined>> = validationRegexes;
+const evalTyped = evalFhirPathTyped;
+const typedValue = toTypedValue;
+
 const HL7_SD = 'http://hl7.org/fhir/StructureDefinition/';
 const MEDPLUM_SD = 'https://medplum.com/fhir/StructureDefinition/';
 const MAX_STRING = 1024 * 1024;
@@ -79,8 +87,45 @@ interface CompiledConstraint {
  */
 const NATIVE_CONSTRAINTS: Record<string, (value: Record<string, unknown>) => boolean> = {
   'ext-1|extension.exists() != value.exists()': (ext) =>
-    Array.isArray(ext.extension) !== Object.keys(ext).some((k) => k.length > 5 && k.startsWith('value') && k[5] >= 'A' && k[5] <= 'Z'),
+    Array.isArray(ext.extension) !== hasValueKey(ext),
+  // dom-2, dom-4 and dom-5 on every DomainResource. These natives may only answer
+  // `true` when FHIRPath would: anything unusual (a non-array `contained`, a
+  // `_versionId`, a null) answers `false`, and Medplum's pass then decides.
+  'dom-2|contained.contained.empty()': (r) => everyContained(r, (c) => absent(c, 'contained')),
+  'dom-4|contained.meta.versionId.empty() and contained.meta.lastUpdated.empty()': (r) =>
+    everyContained(r, (c) => metaLacks(c, 'versionId') && metaLacks(c, 'lastUpdated')),
+  'dom-5|contained.meta.security.empty()': (r) => everyContained(r, (c) => metaLacks(c, 'security')),
 };
+
+/** A `valueX` key (a plain object's own keys: the caller checked it is one). */
+function hasValueKey(obj: Record<string, unknown>): boolean {
+  for (const k in obj) {
+    if (k.length > 5 && k.startsWith('value') && k[5] >= 'A' && k[5] <= 'Z') return true;
+  }
+  return false;
+}
+
+/** True when `resource` has no `contained`, or an array of plain objects that all pass `test`. */
+function everyContained(resource: Record<string, unknown>, test: (contained: Record<string, unknown>) => boolean): boolean {
+  const contained = resource.contained;
+  if (contained === undefined) return true;
+  if (!Array.isArray(contained)) return false;
+  for (const c of contained) {
+    if (!isPlainObject(c) || !test(c)) return false;
+  }
+  return true;
+}
+
+/** No `key` and no primitive extension `_key`: FHIRPath finds nothing there. */
+function absent(obj: Record<string, unknown>, key: string): boolean {
+  return obj[key] === undefined && obj[`_${key}`] === undefined;
+}
+
+/** The resource's `meta` is absent, or a plain object without `key`. */
+function metaLacks(resource: Record<string, unknown>, key: string): boolean {
+  const meta = resource.meta;
+  return absent(resource, 'meta') || (isPlainObject(meta) && absent(meta, key));
+}
 
 interface Property {
   readonly element: InternalSchemaElement;
@@ -88,6 +133,10 @@ interface Property {
   readonly elementKey: string;
   /** The type this JSON key holds; `Resource` means "read resourceType". */
   readonly typeCode: string;
+  /** `typeCode` is a primitive type (checked by {@link primitivePasses}). */
+  readonly primitive: boolean;
+  /** The element is a choice (`value[x]`): only one of its types may be present. */
+  readonly choice: boolean;
   readonly constraints: readonly CompiledConstraint[];
   /** Reference target types allowed, or undefined when any is (or the profiles are not base ones). */
   readonly targets?: ReadonlySet<string>;
@@ -95,8 +144,9 @@ interface Property {
 
 interface TypePlan {
   readonly properties: ReadonlyMap<string, Property>;
+  /** Required element keys, choice ones (`value[x]`) apart. */
   readonly required: readonly string[];
-  readonly choices: ReadonlySet<string>;
+  readonly requiredChoices: readonly string[];
   readonly constraints: readonly CompiledConstraint[];
 }
 
@@ -122,24 +172,25 @@ function planOf(type: string): TypePlan | null {
 function compile(schema: InternalTypeSchema): TypePlan | null {
   const properties = new Map<string, Property>();
   const required: string[] = [];
-  const choices = new Set<string>();
+  const requiredChoices: string[] = [];
   for (const [key, element] of Object.entries(schema.elements)) {
     if (key.includes('.') || element.fixed || element.pattern || element.slicing) return null;
-    if (element.min > 0) required.push(key);
+    const choice = key.endsWith('[x]');
+    if (element.min > 0) (choice ? requiredChoices : required).push(key);
     const constraints = compileConstraints(element.constraints);
     const targets = referenceTargets(element);
-    if (key.endsWith('[x]')) {
-      choices.add(key);
+    const property = (typeCode: string): Property => ({ element, elementKey: key, typeCode, primitive: isPrimitiveType(typeCode), choice, constraints, targets });
+    if (choice) {
       const base = key.slice(0, -3);
       for (const t of element.type) {
-        properties.set(base + t.code[0].toUpperCase() + t.code.slice(1), { element, elementKey: key, typeCode: t.code, constraints, targets });
+        properties.set(base + t.code[0].toUpperCase() + t.code.slice(1), property(t.code));
       }
     } else {
       if (element.type.length !== 1) return null;
-      properties.set(key, { element, elementKey: key, typeCode: element.type[0].code, constraints, targets });
+      properties.set(key, property(element.type[0].code));
     }
   }
-  return { properties, required, choices, constraints: compileConstraints(schema.constraints) };
+  return { properties, required, requiredChoices, constraints: compileConstraints(schema.constraints) };
 }
 
 function compileConstraints(list: InternalSchemaElement['constraints']): CompiledConstraint[] {
@@ -166,20 +217,24 @@ function referenceTargets(element: InternalSchemaElement): ReadonlySet<string> |
 }
 
 function objectPasses(obj: Record<string, unknown>, plan: TypePlan, run: Run): boolean {
-  let choicesSeen: Set<string> | undefined;
+  // Few objects have a choice element, and one or two at most: an array, made only when needed.
+  let choicesSeen: string[] | undefined;
   for (const key in obj) {
     if (key === 'resourceType') continue;
     const property = plan.properties.get(key);
     if (!property) return false; // unknown property, or a primitive extension `_key`
-    if (plan.choices.has(property.elementKey)) {
-      choicesSeen ??= new Set();
-      if (choicesSeen.has(property.elementKey)) return false;
-      choicesSeen.add(property.elementKey);
+    if (property.choice) {
+      choicesSeen ??= [];
+      if (choicesSeen.includes(property.elementKey)) return false;
+      choicesSeen.push(property.elementKey);
     }
     if (!propertyPasses(obj[key], property, run)) return false;
   }
   for (const key of plan.required) {
-    if (key.endsWith('[x]') ? !choicesSeen?.has(key) : obj[key] === undefined) return false;
+    if (obj[key] === undefined) return false;
+  }
+  for (const key of plan.requiredChoices) {
+    if (!choicesSeen?.includes(key)) return false;
   }
   return true;
 }
@@ -200,9 +255,9 @@ function propertyPasses(value: unknown, property: Property, run: Run): boolean {
 function valuePasses(value: unknown, property: Property, run: Run): boolean {
   if (value === null || value === undefined) return false;
   let type = property.typeCode;
-  if (isPrimitiveType(type)) {
+  if (property.primitive) {
     if (!primitivePasses(value, type)) return false;
-    return constraintsHold(property.constraints, { type, value }, run);
+    return property.constraints.length === 0 || constraintsHold(property.constraints, { type, value }, run);
   }
   if (!isPlainObject(value)) return false;
   const nested = type === 'Resource' ? (value as { resourceType?: unknown }).resourceType : undefined;
@@ -212,8 +267,7 @@ function valuePasses(value: unknown, property: Property, run: Run): boolean {
   }
   const plan = planOf(type);
   if (!plan || !hasKeys(value)) return false;
-  const typed: TypedValue = { type, value };
-  if (!constraintsHold(property.constraints, typed, run)) return false;
+  if (property.constraints.length > 0 && !constraintsHold(property.constraints, { type, value }, run)) return false;
   if (property.targets && type === 'Reference' && !referenceTargetPasses(value, property.targets)) return false;
   if (nested === undefined) return objectPasses(value, plan, run);
   run.resources.push(value as unknown as Resource);
@@ -230,7 +284,7 @@ function primitivePasses(value: unknown, type: string): boolean {
   if (expected === 'string') {
     const s = value as string;
     if (s.length > MAX_STRING || s.trim() === '') return false;
-    const re = validationRegexes[type];
+    const re = FORMATS[type];
     return !re || re.test(s);
   }
   if (expected === 'number') {
@@ -247,7 +301,9 @@ function primitivePasses(value: unknown, type: string): boolean {
 function referenceTargetPasses(value: Record<string, unknown>, targets: ReadonlySet<string>): boolean {
   const ref = value.reference;
   if (typeof ref !== 'string' || ref.startsWith('#')) return true;
-  const type = ref.includes('?') ? ref.split('?')[0] : ref.split('/')[0];
+  const query = ref.indexOf('?');
+  const end = query >= 0 ? query : ref.indexOf('/');
+  const type = end >= 0 ? ref.slice(0, end) : ref;
   return type === '' || targets.has(type);
 }
 
@@ -261,11 +317,11 @@ function constraintsHold(constraints: readonly CompiledConstraint[], value: Type
     variables ??= {
       '%context': value,
       '%ucum': UCUM_VALUE,
-      '%resource': toTypedValue(run.resources[run.resources.length - 1]),
+      '%resource': typedValue(run.resources[run.resources.length - 1]),
       '%rootResource': run.root,
     };
     try {
-      const result = evalFhirPathTyped(c.atom, [value], variables);
+      const result = evalTyped(c.atom, [value], variables);
       if (result.length !== 1 || result[0].value !== true) return false;
     } catch {
       return false;
