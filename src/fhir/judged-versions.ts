@@ -40,11 +40,16 @@ export class JudgedVersions {
 
   constructor(
     private readonly facetsOf: (resource: Resource) => AccessFacets,
-    private readonly limit = 20_000,
+    private readonly limit = 50_000,
     /** Above this, a version is judged but not kept (a document with its content inline can weigh megabytes). */
     private readonly maxEntryChars = 64 * 1024,
-    /** Bound on the JSON characters kept in all (8 M by default, with their parsed forms). */
-    private readonly maxChars = 8 * 1024 * 1024,
+    /**
+     * Bound on the JSON characters kept in all, with their parsed forms (24 M:
+     * some 30,000 everyday resources, 25-50 MB). Entries go oldest first, so a
+     * workload cycling through more than that gets no hit at all: the bound is
+     * set above the hot set of a busy DMP server, not tight.
+     */
+    private readonly maxChars = 24 * 1024 * 1024,
   ) {}
 
   /** The judged form of a live version (its JSON must be present). */
