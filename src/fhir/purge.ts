@@ -1,8 +1,10 @@
-import type { Patient } from '@medplum/fhirtypes';
+import type { DocumentReference, Patient, Resource } from '@medplum/fhirtypes';
 import { AccessParam } from '../access/codes';
 import { loadDefinitions } from './definitions';
 import { patientChain } from '../audit/codes';
-import type { ResourceStore } from '../store/port';
+import { historyKey, type ResourceStore, type VersionRecord } from '../store/port';
+import { patientsInJson } from '../access/facets';
+import { contentRefOf } from './binary/content-ref';
 import { closedAt } from './record-life';
 import type { Condition, SearchPlan } from './search/plan';
 
@@ -30,11 +32,16 @@ export interface PurgeCandidate {
 }
 
 const MAX_ROWS = 100_000;
+/** Versions read per history page while the purge scans the store. */
+const HISTORY_PAGE = 1000;
 
 /**
- * The DMPs closed before the cutoff, with their resources (every current
- * resource whose access entries put it in that DMP, plus the Patient). Reads
- * the store directly: the purge is an operator command, not a request.
+ * The DMPs closed before the cutoff, with their resources: every current
+ * resource whose access entries put it in that DMP, plus the Patient; every
+ * resource of which any version (a deleted one's included: its tombstone
+ * has no index entry) references the patient; and the Binaries the DMP's
+ * documents point to (their content goes with them). Reads the store
+ * directly: the purge is an operator command, not a request.
  */
 export async function findPurgeable(store: ResourceStore, cutoffMs: number): Promise<PurgeCandidate[]> {
   const out: PurgeCandidate[] = [];
@@ -51,7 +58,54 @@ export async function findPurgeable(store: ResourceStore, cutoffMs: number): Pro
     if (!resources.some((r) => r.type === 'Patient' && r.id === v.id)) resources.push({ type: 'Patient', id: v.id });
     out.push({ patientId: v.id, closedAt: closedAt(patient) as string, resources });
   }
+  if (out.length > 0) await addFromHistory(store, out);
   return out;
+}
+
+/**
+ * One pass over every version in the store: a version naming a purged
+ * patient puts its resource in that DMP (deleted resources, earlier
+ * versions), and a document's attachments put their Binaries there.
+ */
+async function addFromHistory(store: ResourceStore, candidates: PurgeCandidate[]): Promise<void> {
+  const byPatient = new Map(candidates.map((c) => [c.patientId, c]));
+  const listed = new Map(candidates.map((c) => [c, new Set(c.resources.map((r) => `${r.type}/${r.id}`))]));
+  const add = (c: PurgeCandidate, type: string, id: string) => {
+    const seen = listed.get(c) as Set<string>;
+    if (seen.has(`${type}/${id}`)) return;
+    seen.add(`${type}/${id}`);
+    c.resources.push({ type, id });
+  };
+  await eachVersion(store, {}, (e) => {
+    if (e.json === null) return;
+    for (const p of patientsInJson(e.type, e.id, e.json)) {
+      const c = byPatient.get(p);
+      if (!c) continue;
+      add(c, e.type, e.id);
+      if (e.type === 'DocumentReference') for (const b of attachedBinaries(e.json)) add(c, 'Binary', b);
+    }
+  });
+}
+
+/** Every version matching `scope` (all of them when empty), newest first, page by page. */
+async function eachVersion(store: ResourceStore, scope: { type?: string; id?: string }, visit: (v: VersionRecord) => void): Promise<void> {
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await store.history({ ...scope, count: HISTORY_PAGE, ...(cursor ? { cursor: { key: cursor, direction: 'older' as const } } : {}) });
+    page.entries.forEach(visit);
+    const last = page.entries[page.entries.length - 1];
+    if (!page.hasOlder || !last) return;
+    cursor = historyKey(last);
+  }
+}
+
+/** Ids of the Binaries a document's attachments point to (`Binary/id`, relative or absolute). */
+function attachedBinaries(json: string): string[] {
+  const doc = JSON.parse(json) as DocumentReference;
+  return (doc.content ?? []).flatMap((c) => {
+    const m = /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(c.attachment?.url ?? '');
+    return m ? [m[1]] : [];
+  });
 }
 
 /** An unpaged internal plan (the purge lists everything in one go; a DMP holds at most thousands of resources). */
@@ -68,9 +122,21 @@ export async function applyPurge(store: ResourceStore, candidates: readonly Purg
     // Its access history goes with the DMP (kept as long as the DMP is: DMP-RULES.md § 1, § 8).
     await store.purgeChain(patientChain(c.patientId));
     for (const r of ordered) {
+      // A Binary's bytes are outside its versions: every version's content goes first.
+      if (r.type === 'Binary') await deleteContents(store, r.id);
       await store.purge(r.type, r.id);
       n++;
     }
   }
   return n;
+}
+
+/** The content of every version of a Binary (a version keeps its predecessor's content unless it changed it). */
+async function deleteContents(store: ResourceStore, id: string): Promise<void> {
+  const refs = new Set<string>();
+  await eachVersion(store, { type: 'Binary', id }, (e) => {
+    const ref = e.json === null ? undefined : contentRefOf(JSON.parse(e.json) as Resource);
+    if (ref) refs.add(ref.id);
+  });
+  for (const ref of refs) await store.deleteContent(ref);
 }

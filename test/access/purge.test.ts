@@ -34,6 +34,13 @@ describe('purge of DMPs closed more than 10 years ago', () => {
     const post = async (type: string, body: unknown) => (await request(app).post(`/fhir/${type}`).set('Content-Type', 'application/fhir+json').send(JSON.stringify(body))).body.id as string;
     const old = await post('Patient', closed('260017512345610', '2012-03-01T00:00:00Z'));
     const oldDoc = await post('DocumentReference', dmpDocument(old, '11488-4'));
+    // A deleted document (its tombstone has no index entry) and a Binary a document points to, with its bytes in a file.
+    const deletedDoc = await post('DocumentReference', dmpDocument(old, '11488-4', [], 'supprimé'));
+    expect((await request(app).delete(`/fhir/DocumentReference/${deletedDoc}`)).status).toBe(200);
+    const binary = (await request(app).post('/fhir/Binary').set('Content-Type', 'application/pdf').send(Buffer.from('%PDF-1.7 compte rendu'))).body.id as string;
+    const withBinary = await post('DocumentReference', { ...dmpDocument(old, '11488-4'), content: [{ attachment: { contentType: 'application/pdf', url: `Binary/${binary}` } }] });
+    const contentFiles = () => (fs.existsSync(path.join(dir, 'binary')) ? fs.readdirSync(path.join(dir, 'binary'), { recursive: true }).filter((f) => fs.statSync(path.join(dir, 'binary', String(f))).isFile()) : []);
+    expect(contentFiles().length).toBeGreaterThan(0);
     const recent = await post('Patient', closed('260017512345611', '2020-03-01T00:00:00Z'));
     const recentDoc = await post('DocumentReference', dmpDocument(recent, '11488-4'));
     const open = await post('Patient', dmpPatient('260017512345612'));
@@ -45,16 +52,19 @@ describe('purge of DMPs closed more than 10 years ago', () => {
         encoding: 'utf8',
       });
     const dry = run();
-    expect(dry).toContain(`Patient/${old} closed 2012-03-01T00:00:00Z: 2 resources`);
-    expect(dry).toContain(`DocumentReference/${oldDoc}`);
+    expect(dry).toContain(`Patient/${old} closed 2012-03-01T00:00:00Z: 5 resources`);
+    for (const ref of [`DocumentReference/${oldDoc}`, `DocumentReference/${deletedDoc}`, `DocumentReference/${withBinary}`, `Binary/${binary}`]) expect(dry).toContain(ref);
     expect(dry).not.toContain(recent);
     expect(dry).not.toContain(open);
     expect(dry).toContain('Dry run: nothing was deleted');
-    expect(run('--apply')).toContain('Deleted 2 resources of 1 DMPs');
+    expect(run('--apply')).toContain('Deleted 5 resources of 1 DMPs');
 
     const after = new SqliteStore({ dataDir: dir });
     expect(await after.readCurrent('Patient', old)).toBeUndefined();
     expect(await after.readVersion('DocumentReference', oldDoc, 1)).toBeUndefined();
+    expect(await after.readVersion('DocumentReference', deletedDoc, 1)).toBeUndefined();
+    expect(await after.readVersion('Binary', binary, 1)).toBeUndefined();
+    expect(contentFiles()).toEqual([]);
     expect(await after.readCurrent('Patient', recent)).toBeDefined();
     expect(await after.readCurrent('DocumentReference', recentDoc)).toBeDefined();
     expect(await after.readCurrent('Patient', open)).toBeDefined();
