@@ -22,10 +22,11 @@ export class ChainTables {
     dropEntries: Database.Statement;
   };
 
-  /** Statements with their row limit written in (see search-sql.ts limitClause: a bound LIMIT makes SQLite compile the statement at every run). */
-  private readonly limited = new Map<string, Database.Statement>();
-
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    /** The store's cache of prepared statements (SqliteStore.statement): the limited reads are prepared once per limit. */
+    private readonly statement: (sql: string) => Database.Statement,
+  ) {
     this.st = {
       head: db.prepare('SELECT seq, hash FROM chain_head WHERE chain = ?'),
       setHead: db.prepare(
@@ -94,16 +95,14 @@ export class ChainTables {
     return rows.map((r) => r.chain);
   }
 
-  /** `sql LIMIT n`, prepared once per limit (few: pages of the history, one link, a verification batch); a negative limit returns no row. */
+  /**
+   * `sql LIMIT n` with the limit written in (search-sql.ts limitClause: a
+   * bound LIMIT makes SQLite compile the statement at every run); few
+   * distinct limits (history pages, one link, verification batches). A
+   * negative limit returns no row.
+   */
   private withLimit(sql: string, limit: number): Database.Statement {
-    const text = `${sql} ${limitClause(Math.max(0, Math.floor(limit)))}`;
-    let st = this.limited.get(text);
-    if (!st) {
-      if (this.limited.size >= 256) this.limited.clear();
-      st = this.db.prepare(text);
-      this.limited.set(text, st);
-    }
-    return st;
+    return this.statement(`${sql} ${limitClause(Math.max(0, Math.floor(limit)))}`);
   }
 
   /** @see ResourceStore.purgeChain */

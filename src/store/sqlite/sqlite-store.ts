@@ -103,7 +103,7 @@ export class SqliteStore implements ResourceStore {
     addNumberRanges(this.db);
     this.rows = new IndexRows(this.db);
     this.keys = new KeyTables(this.db);
-    this.chains = new ChainTables(this.db);
+    this.chains = new ChainTables(this.db, (sql) => this.statement(sql));
     this.stmts = this.prepare();
     this.group = this.db.transaction((writes: readonly VersionWrite[]) => {
       writes.forEach((w, i) => {
