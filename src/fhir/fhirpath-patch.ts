@@ -1,6 +1,7 @@
 import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
 import { errors } from './outcomes';
+import { parseJsonPatch } from './patch';
 
 /** `Type.element[.element…]`, each step optionally indexed (`name[0]`): the paths translated here. */
 const SIMPLE_PATH = /^[A-Z][A-Za-z]+((\.[a-z][A-Za-z0-9]*(\[\d{1,4}\])?)+)$/;
@@ -25,6 +26,18 @@ export function fhirPathPatchToJsonPatch(body: Parameters, resourceType: string)
   });
   if (ops.length === 0) throw errors.badRequest('The FHIRPath Patch has no operation');
   return ops;
+}
+
+/**
+ * The JSON Patch operations of a FHIRPath Patch body (HTTP PATCH in FHIR
+ * JSON, or a transaction's PATCH entry): a Parameters resource, translated
+ * (see {@link fhirPathPatchToJsonPatch}) and checked like any JSON Patch.
+ */
+export function fhirPathPatchOperations(body: unknown, resourceType: string): Operation[] {
+  if ((body as { resourceType?: unknown } | null)?.resourceType !== 'Parameters') {
+    throw errors.badRequest('A FHIRPath Patch (application/fhir+json) is a Parameters resource');
+  }
+  return parseJsonPatch(fhirPathPatchToJsonPatch(body as Parameters, resourceType));
 }
 
 function operationOf(p: ParametersParameter, i: number, resourceType: string): Operation {

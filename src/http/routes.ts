@@ -1,7 +1,6 @@
-import type { Parameters } from '@medplum/fhirtypes';
 import { Router, type Request, type Response } from 'express';
 import type { Operation } from 'rfc6902';
-import { fhirPathPatchToJsonPatch } from '../fhir/fhirpath-patch';
+import { fhirPathPatchOperations } from '../fhir/fhirpath-patch';
 import type { FhirService } from '../fhir/service';
 import { errors, informational } from '../fhir/outcomes';
 import { parseJsonPatch } from '../fhir/patch';
@@ -183,9 +182,5 @@ function sendDeleted(req: Request, res: Response, versionId: number | undefined,
  * @see https://hl7.org/fhir/R4/fhirpatch.html
  */
 function patchOperations(req: Request, body: unknown, type: string): Operation[] {
-  if (mediaType(req.headers['content-type']) === 'application/json-patch+json') return parseJsonPatch(body);
-  if ((body as { resourceType?: unknown } | null)?.resourceType !== 'Parameters') {
-    throw errors.badRequest('A FHIRPath Patch (application/fhir+json) is a Parameters resource');
-  }
-  return parseJsonPatch(fhirPathPatchToJsonPatch(body as Parameters, type));
+  return mediaType(req.headers['content-type']) === 'application/json-patch+json' ? parseJsonPatch(body) : fhirPathPatchOperations(body, type);
 }

@@ -1,4 +1,4 @@
-import type { OperationOutcomeIssue, Parameters } from '@medplum/fhirtypes';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
 import { isStoredResourceType } from '../definitions';
 import { FORMAT_PARAMETERS } from '../format-params';
@@ -6,7 +6,7 @@ import { isValidId } from '../ids';
 import { parseJson } from '../json/lossless';
 import { errors, FhirError, outcome } from '../outcomes';
 import { parseJsonPatch } from '../patch';
-import { fhirPathPatchToJsonPatch } from '../fhirpath-patch';
+import { fhirPathPatchOperations } from '../fhirpath-patch';
 
 /** The methods an entry's `request.method` may name. @see https://hl7.org/fhir/R4/valueset-http-verb.html */
 export type EntryMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -158,7 +158,7 @@ function checkShape(out: EntryRequest, resource: unknown): void {
  */
 function patchOf(resource: unknown, type: string): Operation[] {
   const r = resource as { resourceType?: unknown; contentType?: unknown; data?: unknown } | undefined;
-  if (r?.resourceType === 'Parameters') return parseJsonPatch(fhirPathPatchToJsonPatch(r as Parameters, type));
+  if (r?.resourceType === 'Parameters') return fhirPathPatchOperations(r, type);
   if (r?.resourceType !== 'Binary' || typeof r.data !== 'string' || String(r.contentType).split(';')[0].trim() !== 'application/json-patch+json') {
     throw errors.badRequest('PATCH needs a Binary resource with contentType application/json-patch+json and the patch in data');
   }
