@@ -1,11 +1,12 @@
 import type { Parameters } from '@medplum/fhirtypes';
 import type { Operation } from 'rfc6902';
-import { GroupConflict, UniqueConflict, type ResourceStore, type VersionRecord, type VersionWrite } from '../../store/port';
+import { GroupConflict, type ResourceStore, type VersionRecord, type VersionWrite } from '../../store/port';
 import { newId } from '../ids';
 import { Interaction } from '../interactions';
-import { errors, FhirError } from '../outcomes';
+import { FhirError } from '../outcomes';
 import type { StoredResource } from '../versioning';
 import type { DeleteResult, WriteOptions, WriteResult } from '../writer';
+import { groupConflictOutcome } from '../write-conflicts';
 import { nameEntry } from './entries';
 import type { TransactionOutcome, TransactionPort } from './transaction';
 import { interactionOf, type ResolvedEntry } from './run-entry';
@@ -152,13 +153,7 @@ export class TransactionPortImpl implements TransactionPort {
     } catch (err) {
       if (!(err instanceof GroupConflict)) throw err;
       const entry = this.entryOfWrite[err.index] ?? 0;
-      const refusal =
-        err.conflict instanceof UniqueConflict
-          ? errors.conflict('Another resource already holds this identifier (one Patient per INS)')
-          : this.ifMatchOf.get(entry)
-            ? errors.preconditionFailed(`If-Match: ${err.conflict.type}/${err.conflict.id} was changed by another request`)
-            : errors.conflict(`${err.conflict.type}/${err.conflict.id} was changed by another request during the transaction; try again`);
-      throw nameEntry(refusal, entry);
+      throw nameEntry(groupConflictOutcome(err.conflict, !!this.ifMatchOf.get(entry)), entry);
     }
   }
 

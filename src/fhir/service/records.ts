@@ -2,6 +2,7 @@ import type { Operation } from 'rfc6902';
 import { GroupConflict, UniqueConflict, type VersionWrite } from '../../store/port';
 import type { AuditTrace } from '../../audit/trace';
 import type { ContentSession } from '../binary/content-session';
+import { groupConflictOutcome } from '../write-conflicts';
 import type { RequestContext } from '../context';
 import { newId } from '../ids';
 import { errors, FhirError } from '../outcomes';
@@ -117,10 +118,7 @@ export class RecordInteractions {
     }
     trace.level = 'type';
     await this.door.deps.store.writeAll(staged).catch((err: unknown) => {
-      if (!(err instanceof GroupConflict)) throw err;
-      throw err.conflict instanceof UniqueConflict
-        ? uniqueConflictOutcome(err.conflict)
-        : errors.conflict(`${err.conflict.type}/${err.conflict.id} was changed by another request meanwhile; try again`);
+      throw err instanceof GroupConflict ? groupConflictOutcome(err.conflict, false) : err;
     });
     return result;
   }
