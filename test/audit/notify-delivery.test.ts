@@ -100,7 +100,15 @@ describe.each(STORES)('notification delivery ($name)', (fixture) => {
 
   test('retries back off exponentially, and the last failed attempt is recorded as stopped', async () => {
     receiver = await startReceiver([503]);
-    n = notifier(store, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { maxAttempts: 3, retryMs: 40, maxRetryMs: 10_000 });
+    // The real clock, with every reading kept: a planned retry is then exactly one reading plus its delay,
+    // whatever the machine's load (the store's lastUpdated is stamped later, at write time).
+    const readings: number[] = [];
+    const clock = () => {
+      const t = Date.now();
+      readings.push(t);
+      return t;
+    };
+    n = notifier(store, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { maxAttempts: 3, retryMs: 40, maxRetryMs: 10_000 }, clock);
     n.start();
     await n.afterInteraction(access(BREAK_GLASS, ['p1']));
     const c = await settled(store);
@@ -112,12 +120,14 @@ describe.each(STORES)('notification delivery ($name)', (fixture) => {
     expect(receiver.requests).toHaveLength(3);
     // The planned delays: 40 ms after the first failure, 80 ms after the second.
     const retries = (await versions(store, c.id as string)).filter((v) => v.status === 'in-progress' && delivery(v, 'nextAttempt'));
-    const delays = retries.map((v) => Date.parse(delivery(v, 'nextAttempt')?.valueInstant as string) - Date.parse(v.meta?.lastUpdated as string));
-    expect(delays).toHaveLength(2);
-    expect(delays[0]).toBeGreaterThanOrEqual(35);
-    expect(delays[0]).toBeLessThan(60);
-    expect(delays[1]).toBeGreaterThanOrEqual(75);
-    expect(delays[1]).toBeLessThan(100);
+    const planned = retries.map((v) => Date.parse(delivery(v, 'nextAttempt')?.valueInstant as string));
+    expect(planned).toHaveLength(2);
+    // Each retry is planned from the clock reading taken once the attempt failed, before the version is written.
+    const readingBefore = (t: number) => Math.max(...readings.filter((r) => r <= t));
+    expect(planned[0] - readingBefore(planned[0] - 40)).toBe(40);
+    expect(planned[1] - readingBefore(planned[1] - 80)).toBe(80);
+    // And a retry is never sent before its planned time: the third attempt came at least 80 ms after the second.
+    expect(planned[1] - planned[0]).toBeGreaterThanOrEqual(80);
     // Stopped is final: nothing more is sent.
     await new Promise((r) => setTimeout(r, 200));
     expect(receiver.requests).toHaveLength(3);

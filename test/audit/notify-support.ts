@@ -27,8 +27,8 @@ export const indexer = dmpIndexer(BASE_URL, loadAccessMatrix());
 /** Fast delivery for tests: retries and polls in milliseconds. */
 export const FAST: NotifierOptions = { pollMs: 20, retryMs: 20, maxRetryMs: 200, leaseMs: 5_000, maxAttempts: 3 };
 
-export function notifier(store: ResourceStore, sender: Sender, options: NotifierOptions = {}): Notifier {
-  return new Notifier({ store, indexer, sender, logger: pino({ level: 'silent' }), options: { ...FAST, ...options } });
+export function notifier(store: ResourceStore, sender: Sender, options: NotifierOptions = {}, now?: () => number): Notifier {
+  return new Notifier({ store, indexer, sender, now, logger: pino({ level: 'silent' }), options: { ...FAST, ...options } });
 }
 
 export const principal = (p: Partial<Principal> & Pick<Principal, 'role'>): Principal => ({
