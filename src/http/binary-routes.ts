@@ -18,6 +18,11 @@ export interface BinaryRouteOptions {
   ctx: (req: Request, res: Response) => RequestContext;
 }
 
+/** Whether a path may be one of binaryRoutes' (`Binary`, `Binary/{id}` and its versions). */
+export function isBinaryPath(req: Request): boolean {
+  return req.path.startsWith('/Binary');
+}
+
 /**
  * Binary in its native form: `POST/PUT Binary` with raw bytes of any
  * Content-Type (streamed to the store, never buffered whole), and

@@ -15,6 +15,15 @@ import { sendJson, sendOutcome } from './respond';
 const STATUS_PATH = '/_export';
 
 /**
+ * Whether a path may be one of exportRoutes' (`$export` at any level,
+ * `$everything`, the status and files under `/_export`).
+ */
+export function isExportPath(req: Request): boolean {
+  const path = req.path;
+  return path.startsWith(`${STATUS_PATH}/`) || path.includes('/$export') || path.includes('/$everything');
+}
+
+/**
  * `Patient/{id}/$everything` and Bulk Data `$export` (kick-off at system,
  * `Patient`, `Patient/{id}` and `Group/{id}` level; status polling, file
  * download and cancel under `/_export/{job}`). Thin: the decisions and the

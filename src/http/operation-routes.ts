@@ -55,6 +55,16 @@ function codingsOf(inputs: Inputs): Coding[] {
 }
 
 /**
+ * Whether a request may be a read or search of a conformance type (what
+ * conformanceRouter answers): GET (or HEAD) with one of those types first.
+ */
+export function isConformanceRead(req: Request): boolean {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  const end = req.path.indexOf('/', 1);
+  return CONFORMANCE_TYPES.has(req.path.slice(1, end < 0 ? undefined : end));
+}
+
+/**
  * Read and search of the conformance resources loaded from profiles/ and
  * terminology/ (served from memory through FhirService); a read of an id not
  * among them falls through to the store.

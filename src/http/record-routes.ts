@@ -34,6 +34,11 @@ export function recordLifeRoutes(
   }
 }
 
+/** Whether a path may be one of recordLifeRoutes' (`Patient/{id}/$close` or `$reopen`). */
+export function isRecordLifePath(req: Request): boolean {
+  return req.path.startsWith('/Patient/') && (req.path.includes('/$close') || req.path.includes('/$reopen'));
+}
+
 /** The optional `reason` (valueString) of a Parameters body; anything else is 400. */
 function reasonOf(body: unknown): string | undefined {
   if (body === undefined) return undefined;

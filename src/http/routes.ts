@@ -6,10 +6,11 @@ import { errors, informational } from '../fhir/outcomes';
 import { parseJsonPatch } from '../fhir/patch';
 import { etag } from '../fhir/versioning';
 import { bodyOf, bodyReaders } from './body';
-import { binaryRoutes } from './binary-routes';
-import { conformanceRouter, operationRouter } from './operation-routes';
-import { recordLifeRoutes } from './record-routes';
-import { exportRoutes } from './export-routes';
+import { binaryRoutes, isBinaryPath } from './binary-routes';
+import { conformanceRouter, isConformanceRead, operationRouter } from './operation-routes';
+import { isRecordLifePath, recordLifeRoutes } from './record-routes';
+import { exportRoutes, isExportPath } from './export-routes';
+import { routeGroup } from './route-groups';
 import type { ExportJobs } from '../fhir/export/jobs';
 import { mediaType, preferences } from './negotiate';
 import { criteria, ifMatch, ifNoneExist, queryParams, requestContext, resourceType } from './request';
@@ -47,12 +48,13 @@ export function fhirRouter(opts: RouterOptions): Router {
   router.all('/metadata', notAllowed('Only GET is allowed on /metadata'));
   // Extended operations ($validate, $expand...) before the generic /:type/:id routes.
   // The DMP record operations first: the generic operation router answers 'not supported' to the others.
-  recordLifeRoutes(router, service, body, ctx, baseUrl);
-  exportRoutes(router, { service, jobs: opts.exportJobs, baseUrl, maxCount: opts.maxCount ?? 1000, ctx });
+  // Each group of special routes sits behind one test of the path (route-groups.ts): the others never try them.
+  router.use(routeGroup(isRecordLifePath, (g) => recordLifeRoutes(g, service, body, ctx, baseUrl)));
+  router.use(routeGroup(isExportPath, (g) => exportRoutes(g, { service, jobs: opts.exportJobs, baseUrl, maxCount: opts.maxCount ?? 1000, ctx })));
   // Binary in its native form (raw bytes, Range) before the generic routes; FHIR JSON falls through to them.
-  binaryRoutes(router, { service, baseUrl, ctx, binaryMaxBytes: opts.binaryMaxBytes ?? 100 * 1024 * 1024 });
+  router.use(routeGroup(isBinaryPath, (g) => binaryRoutes(g, { service, baseUrl, ctx, binaryMaxBytes: opts.binaryMaxBytes ?? 100 * 1024 * 1024 })));
   router.use(operationRouter({ service, baseUrl, maxBodyBytes: opts.maxBodyBytes }));
-  router.use(conformanceRouter({ service, baseUrl }));
+  router.use(routeGroup(isConformanceRead, (g) => g.use(conformanceRouter({ service, baseUrl }))));
 
   // System level
   router.get('/_history', async (req, res) => {
