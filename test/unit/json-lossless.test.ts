@@ -69,6 +69,27 @@ describe('lossless JSON', () => {
     expect(stringifyJson({ ...copy.q, unit: 'mg' })).toBe('{"value":1.500,"unit":"mg"}');
   });
 
+  test('cloneJson copies every level (arrays, objects, side-cars in arrays), shares nothing, and survives any depth', () => {
+    const v = parseJson('{"a":[1.50,{"b":[0.0010,"x"]}],"__proto__":{"c":1e2}}') as Record<string, unknown>;
+    const copy = cloneJson(v);
+    expect(stringifyJson(copy)).toBe('{"a":[1.50,{"b":[0.0010,"x"]}],"__proto__":{"c":1e2}}');
+    expect(Array.isArray(copy.a)).toBe(true);
+    expect(copy.a).not.toBe(v.a);
+    ((v.a as unknown[])[1] as { b: unknown[] }).b[1] = 'changed';
+    expect(stringifyJson(copy)).toContain('"x"');
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    // 20,000 levels: a recursive copy would overflow the stack.
+    const deep = JSON.parse(`${'{"e":['.repeat(20000)}1${']}'.repeat(20000)}`) as { e: unknown[] };
+    let node: unknown = cloneJson(deep);
+    let depth = 0;
+    while (typeof node === 'object' && node !== null && 'e' in node) {
+      node = (node as { e: unknown[] }).e[0];
+      depth++;
+    }
+    expect(depth).toBe(20000);
+    expect(node).toBe(1);
+  });
+
   test('what JSON.stringify leaves out stays out', () => {
     const v = parseJson('{"a":1.50}') as Record<string, unknown>;
     Object.assign(v, { u: undefined, f: () => 1, n: Number.NaN, d: new Date(0), arr: [undefined, 1.0] });

@@ -57,6 +57,14 @@ export class TransactionPortImpl implements TransactionPort {
   private readonly ifMatchOf = new Map<number, boolean>();
   private current = -1;
   private entries: readonly ResolvedEntry[] = [];
+  /**
+   * True once the commit lost a race (another request wrote one of these
+   * resources, or took a unique key, since they were read): nothing was
+   * stored, and running the whole transaction again sees the winner's
+   * writes. An entry with If-Match then fails its precondition (412) on
+   * that run, one without it applies to the new current version.
+   */
+  lostRace = false;
   private readonly stage: Stage = (w) => {
     this.writes.push(w);
     this.entryOfWrite.push(this.current);
@@ -153,6 +161,7 @@ export class TransactionPortImpl implements TransactionPort {
     } catch (err) {
       if (!(err instanceof GroupConflict)) throw err;
       const entry = this.entryOfWrite[err.index] ?? 0;
+      this.lostRace = true;
       throw nameEntry(groupConflictOutcome(err.conflict, !!this.ifMatchOf.get(entry)), entry);
     }
   }

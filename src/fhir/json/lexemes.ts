@@ -95,21 +95,36 @@ export function hasLexemes(value: unknown): boolean {
   return false;
 }
 
-/** A deep copy of JSON data, side-cars included (structuredClone and most clone helpers drop symbol keys). */
+/**
+ * A deep copy of JSON data, side-cars included (structuredClone and most
+ * clone helpers drop symbol keys). Iterative: any nesting depth is safe (a
+ * hostile body nested 20,000 levels deep is refused later, as a 400, not
+ * here with a stack overflow).
+ */
 export function cloneJson<T>(value: T): T {
   if (typeof value !== 'object' || value === null) return value;
-  const side = (value as Holder)[LEXEMES];
-  let out: Holder;
-  if (Array.isArray(value)) {
-    out = value.map(cloneJson) as unknown as Holder;
-  } else {
-    out = {};
-    for (const k of Object.keys(value)) {
-      const v = cloneJson((value as Holder)[k]);
-      if (k === '__proto__') Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
-      else out[k] = v;
+  const root = emptyLike(value as Holder);
+  const todo: [Holder, Holder][] = [[value as Holder, root]];
+  for (let pair = todo.pop(); pair; pair = todo.pop()) {
+    const [from, to] = pair;
+    for (const k of Object.keys(from)) {
+      let v = from[k];
+      if (typeof v === 'object' && v !== null) {
+        const copy = emptyLike(v as Holder);
+        todo.push([v as Holder, copy]);
+        v = copy;
+      }
+      if (k === '__proto__') Object.defineProperty(to, k, { value: v, enumerable: true, writable: true, configurable: true });
+      else to[k] = v;
     }
   }
+  return root as T;
+}
+
+/** An empty array (of the same length) or object, with a copy of the side-car. */
+function emptyLike(value: Holder): Holder {
+  const out = (Array.isArray(value) ? new Array(value.length) : {}) as Holder;
+  const side = value[LEXEMES];
   if (side) out[LEXEMES] = { ...side };
-  return out as T;
+  return out;
 }

@@ -10,6 +10,7 @@ import type { RequestContext } from '../context';
 import { prepareDocumentBundle, withProvideResponseProfile } from '../documents/provide-bundle';
 import { Interaction } from '../interactions';
 import { FhirError, issue, outcome } from '../outcomes';
+import { cloneJson } from '../json/lexemes';
 import { checkScopes } from '../scope-check';
 import { storeRefusal, type ServiceDoor } from './door';
 import type { RecordInteractions } from './records';
@@ -32,15 +33,40 @@ export class TransactionInteraction {
     private readonly searches: SearchInteractions,
   ) {}
 
-  /** Runs the transaction and returns its transaction-response Bundle as JSON text. */
+  /**
+   * Runs the transaction and returns its transaction-response Bundle as JSON
+   * text. A transaction that lost a race at its commit (see
+   * TransactionPortImpl.lostRace) is run again from the start, up to
+   * MAX_ATTEMPTS times in all, as ResourceWriter does for single writes: two
+   * senders opening the DMP of one new patient at once both succeed, the
+   * second finding the Patient the first created; an entry whose If-Match
+   * no longer holds fails with 412 on the next run.
+   */
   async run(ctx: RequestContext, body: unknown, prefer: ReturnPreference): Promise<string> {
     const { entries } = bundleKind(body, this.door.deps.bundleMaxEntries ?? 1000);
+    try {
+      // Scopes are checked per entry (TransactionPaths.scopes), once each entry's interaction is known.
+      await this.door.admit(ctx);
+    } catch (err) {
+      const refusal = storeRefusal(err);
+      await this.door.audit(ctx, Interaction.transaction, new AuditTrace(), refusal);
+      throw refusal;
+    }
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt === MAX_ATTEMPTS;
+      // Running a transaction rewrites its entries in place (references, ids): a later attempt needs them as sent.
+      const outcome = await this.attempt(ctx, last ? entries : cloneJson(entries), prefer, !last);
+      if (outcome !== RETRY) return outcome;
+      await new Promise((resolve) => setTimeout(resolve, RETRY_DELAY_MS * 2 ** attempt * (0.5 + Math.random())));
+    }
+  }
+
+  /** One run of the transaction: its response, or RETRY when it lost a race and `mayRetry` (nothing stored, nothing audited). */
+  private async attempt(ctx: RequestContext, entries: readonly unknown[], prefer: ReturnPreference, mayRetry: boolean): Promise<string | typeof RETRY> {
     // One content session for every Binary of the bundle: removed if the transaction fails.
     const content = this.door.contentSession();
     const port = new TransactionPortImpl(this.paths(ctx, content), this.door.deps.store);
     try {
-      // Scopes are checked per entry (TransactionPaths.scopes), once each entry's interaction is known.
-      await this.door.admit(ctx);
       // IHE MHD ITI-65 (documents/provide-bundle.ts): attachments agree with their Binaries, replaced documents become superseded.
       const documents = prepareDocumentBundle(entries);
       const done = await runTransaction(documents.entries, port, prefer, ctx.baseUrl);
@@ -50,6 +76,7 @@ export class TransactionInteraction {
     } catch (err) {
       const refusal = storeRefusal(err);
       await content.discard();
+      if (port.lostRace && mayRetry) return RETRY;
       // The failing entry (nothing was stored); a refusal before any entry (401, refused role) as the transaction itself.
       const failed = port.audited(undefined, refusal);
       if (failed.length > 0) await this.auditEntries(ctx, failed);
@@ -100,6 +127,17 @@ export class TransactionInteraction {
     }
   }
 }
+
+/**
+ * Runs of one transaction that keeps losing races at commit, before its 409
+ * (or 412) is answered. More than ResourceWriter's 5 for single writes: a
+ * transaction holds several resources, and on MongoDB without multi-document
+ * transactions a staged commit stays in the way for longer.
+ */
+const MAX_ATTEMPTS = 8;
+/** The pause before the n-th run again: RETRY_DELAY_MS·2^n, jittered (±50 %) so that two losers do not meet again; about 1.3 s in all. */
+const RETRY_DELAY_MS = 5;
+const RETRY = Symbol('retry');
 
 /** A transaction entry's failure as the audit records it (its status; the text is the entry's own outcome, in the response). */
 function entryFailure(status: number): FhirError {
