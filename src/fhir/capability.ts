@@ -56,6 +56,24 @@ const DOCUMENTATION: Record<string, string> = {
     '(BINARY_MAX_SIZE, 413 beyond) and is readable by its uploader and by whoever may read a DocumentReference pointing to it.',
 };
 
+/**
+ * Chains a type declares as parameters of their own, as IHE MHD's Document
+ * Responder does, because they mean more than the chain: ITI-67
+ * `author.given` / `author.family` also reach contained authors
+ * (search/parse-author.ts).
+ * @see https://profiles.ihe.net/ITI/MHD/CapabilityStatement-IHE.MHD.DocumentResponder.html
+ */
+const AUTHOR_NAME_DOCUMENTATION =
+  'The name parts of the author person (IHE MHD ITI-67): a Practitioner, Patient or RelatedPerson author, the Practitioner of a ' +
+  'PractitionerRole author, or a Practitioner contained in the document as its author or as the practitioner of a contained ' +
+  'PractitionerRole author; string search (:exact, :contains). author:Practitioner.given means only a Practitioner resource.';
+const CHAINED_PARAMS: Record<string, NonNullable<CapabilityStatementRestResource['searchParam']>> = {
+  DocumentReference: [
+    { name: 'author.given', type: 'string', documentation: AUTHOR_NAME_DOCUMENTATION },
+    { name: 'author.family', type: 'string', documentation: AUTHOR_NAME_DOCUMENTATION },
+  ],
+};
+
 function resourceEntry(type: string, revIncludes: Map<string, string[]>): CapabilityStatementRestResource {
   const params = supportedSearchParameters(type);
   return {
@@ -76,6 +94,7 @@ function resourceEntry(type: string, revIncludes: Map<string, string[]>): Capabi
     searchParam: [
       ...COLUMN_PARAMS,
       ...params.map((p) => ({ name: p.code as string, type: p.type, definition: p.url })),
+      ...(CHAINED_PARAMS[type] ?? []),
     ],
   };
 }

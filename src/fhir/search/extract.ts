@@ -4,6 +4,7 @@ import { isStoredResourceType, loadDefinitions } from '../definitions';
 import { compileExpression, type CompiledPath, type PathValue } from './extract-path';
 import { accepts, type Converter, converterFor, type ScalarEntry, type ScalarParamType } from './extract-values';
 import { appendUnique } from './extract-dedupe';
+import { containedAuthorEntries } from './contained-authors';
 import type { CompositeEntry, IndexEntry } from './index-entry';
 import { isImplemented } from './parse-params';
 
@@ -31,7 +32,9 @@ export interface Indexer {
  *   Age / Range / string for date parameters (Procedure performed[x]), an
  *   Attachment as a reference (Consent source-reference), a whole resource
  *   (Bundle `composition` / `message`: `entry[0].resource`);
- * - contained resources' own values (only `_contained` searches need them);
+ * - contained resources' own values (only `_contained` searches need them),
+ *   but for the names of a DocumentReference's contained authors, under
+ *   synthetic parameters (contained-authors.ts);
  * - contained (`#id`) and conditional (`Type?query`) reference targets (an
  *   identifier on such a Reference is still indexed);
  * - MolecularSequence's `*-variant-coordinate` composites, whose
@@ -126,6 +129,7 @@ export function createIndexer(options: { baseUrl: string }): Indexer {
         }
         appendUnique(composites, out);
       }
+      if (type === 'DocumentReference') appendUnique(containedAuthorEntries(resource, baseUrl), out);
       return out;
     },
   };

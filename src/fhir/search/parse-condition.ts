@@ -20,7 +20,8 @@ import {
   type ValueContext,
 } from './parse-types';
 import { or, splitEscaped, unescapeValue } from './parse-values';
-import type { Condition, EntryPredicate } from './plan';
+import { documentAuthorCondition } from './parse-author';
+import type { ChainCondition, Condition, EntryPredicate } from './plan';
 
 /** Chains and `_has` nest at most this deep: enough for real queries, bounded for the store. */
 export const MAX_CHAIN_DEPTH = 3;
@@ -176,6 +177,8 @@ function compositeCondition(ctx: ValueContext, info: ParamInfo, name: string, ra
 /**
  * Chained search: `subject:Patient.name=x`, `subject.name=x` (every target
  * type of `subject` that has `name`), nesting (`a.b.c=x`) as nested chains.
+ * DocumentReference `author.given` / `author.family` also reach the authors
+ * the document contains (parse-author.ts).
  * @see https://hl7.org/fhir/R4/search.html#chaining
  */
 function chainCondition(ctx: ValueContext, types: readonly string[], path: string, raw: string, depth: number, name: string): Condition {
@@ -204,7 +207,8 @@ function chainCondition(ctx: ValueContext, types: readonly string[], path: strin
       throw new UnknownParamError(name, `Parameter '${name}': no type '${code}' can refer to has a search parameter '${next}'`);
     }
   }
-  return { kind: 'chain', param: info.code, targetTypes: targets, where: [conditionOf(ctx, targets, rest, raw, depth + 1, name)] };
+  const chain: ChainCondition = { kind: 'chain', param: info.code, targetTypes: targets, where: [conditionOf(ctx, targets, rest, raw, depth + 1, name)] };
+  return documentAuthorCondition(types, { code, modifier }, rest, chain, depth, MAX_CHAIN_DEPTH, name) ?? chain;
 }
 
 /**
