@@ -58,20 +58,27 @@ const DOCUMENTATION: Record<string, string> = {
 
 /**
  * Chains a type declares as parameters of their own, as IHE MHD's Document
- * Responder does, because they mean more than the chain: ITI-67
- * `author.given` / `author.family` also reach contained authors
- * (search/parse-author.ts).
+ * Responder does: `patient.identifier` (the patient by INS, ITI-66 and
+ * ITI-67), and ITI-67 `author.given` / `author.family`, which mean more than
+ * the chain (they also reach contained authors, search/parse-author.ts).
  * @see https://profiles.ihe.net/ITI/MHD/CapabilityStatement-IHE.MHD.DocumentResponder.html
  */
+const PATIENT_IDENTIFIER = {
+  name: 'patient.identifier',
+  type: 'token',
+  documentation: 'The patient by one of his identifiers, e.g. the INS (urn:oid:1.2.250.1.213.1.4.8|{INS}): the chain patient -> Patient.identifier',
+} as const;
 const AUTHOR_NAME_DOCUMENTATION =
   'The name parts of the author person (IHE MHD ITI-67): a Practitioner, Patient or RelatedPerson author, the Practitioner of a ' +
   'PractitionerRole author, or a Practitioner contained in the document as its author or as the practitioner of a contained ' +
   'PractitionerRole author; string search (:exact, :contains). author:Practitioner.given means only a Practitioner resource.';
 const CHAINED_PARAMS: Record<string, NonNullable<CapabilityStatementRestResource['searchParam']>> = {
   DocumentReference: [
+    PATIENT_IDENTIFIER,
     { name: 'author.given', type: 'string', documentation: AUTHOR_NAME_DOCUMENTATION },
     { name: 'author.family', type: 'string', documentation: AUTHOR_NAME_DOCUMENTATION },
   ],
+  List: [PATIENT_IDENTIFIER],
 };
 
 function resourceEntry(type: string, revIncludes: Map<string, string[]>): CapabilityStatementRestResource {

@@ -67,6 +67,7 @@ describe.each(STORES)('ITI-66 Find Lists ($name)', (fixture) => {
 
   test.each([
     ['patient', () => `patient=${P}`, ['F1', 'SS1', 'SS2', 'SS65']],
+    ['patient.identifier (the INS)', () => `patient.identifier=urn:oid:1.2.250.1.213.1.4.8|285047512399202`, ['SSQ']],
     ['code=submissionset', () => `patient=${P}&code=${MHD_LIST_TYPES}|submissionset`, ['SS1', 'SS2', 'SS65']],
     ['code=folder', () => `patient=${P}&code=${MHD_LIST_TYPES}|folder`, ['F1']],
     ['designationType', () => `patient=${P}&designationType=${A03}|11`, ['SS1', 'SS65']],
@@ -91,6 +92,6 @@ describe.each(STORES)('ITI-66 Find Lists ($name)', (fixture) => {
     expect(declared.get('sourceId')).toBe('https://profiles.ihe.net/ITI/MHD/SearchParameter/List-SourceId');
     expect(declared.get('authorOrg')).toBe('https://interop.esante.gouv.fr/ig/fhir/pdsm/SearchParameter/PDSm-List-authorOrg');
     expect(declared.get('isArchived')).toBe('https://interop.esante.gouv.fr/ig/fhir/pdsm/SearchParameter/PDSm-isArchived');
-    for (const name of ['patient', 'code', 'status', 'date', 'source']) expect(declared.has(name)).toBe(true);
+    for (const name of ['patient', 'code', 'status', 'date', 'source', 'patient.identifier']) expect(declared.has(name)).toBe(true);
   });
 });

@@ -158,5 +158,7 @@ describe.each(STORES)('ITI-67 Find Document References ($name)', (fixture) => {
     expect(declared.get('period-start')).toBe('https://interop.esante.gouv.fr/ig/fhir/pdsm/SearchParameter/PDSm-DocumentReference-period-start');
     expect(declared.get('period-end')).toBe('https://interop.esante.gouv.fr/ig/fhir/pdsm/SearchParameter/PDSm-DocumentReference-period-end');
     expect(declared.get('isArchived')).toBe('https://interop.esante.gouv.fr/ig/fhir/pdsm/SearchParameter/PDSm-isArchived');
+    // The INS chain, declared as MHD's Document Responder does.
+    expect(dr.searchParam.find((p: { name: string }) => p.name === 'patient.identifier')?.type).toBe('token');
   });
 });
