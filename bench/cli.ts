@@ -48,6 +48,8 @@ export interface BenchOptions {
   serverNodeArgs: string[];
   /** Keep the temporary data directory / Mongo database after the run. */
   keepData: boolean;
+  /** Interleaved rounds of the access-control comparison (acl-compare.ts). */
+  rounds: number;
 }
 
 /** A wrong command line or setting: reported as a one-line message, without a stack. */
@@ -68,8 +70,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --only <list>           comma-separated subset of: ${WORKLOADS.join(', ')}
                           (also: "search" = every search workload, "crud" = create,read,update,
                           "acl" = acl-read,acl-search,acl-include: an authorised pharmacist, access
-                          control on, then the same requests on the baseline server with it off,
+                          control on, with the audit off, and all off, in interleaved rounds,
                           "documents" = iti65-pdf,lab-bundle,iti67-ins,transaction-50)
+  --rounds <n>            interleaved rounds of the acl comparison (default 3; the medians are reported)
   --store <sqlite|mongo>  store of the server (default sqlite, fresh temp DATA_DIR)
   --mongodb-url <url>     MongoDB URL for --store mongo (loopback only; a fresh database is used)
   --no-pin                do not pin with taskset
@@ -137,6 +140,7 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
       'no-pin': { type: 'boolean' },
       'server-node-arg': { type: 'string', multiple: true },
       'keep-data': { type: 'boolean' },
+      rounds: { type: 'string' },
       'out-dir': { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -168,5 +172,6 @@ export function parseOptions(argv: string[]): BenchOptions | undefined {
     outDir: values['out-dir'] ?? '.bench',
     serverNodeArgs: values['server-node-arg'] ?? [],
     keepData: values['keep-data'] ?? false,
+    rounds: positiveInt('rounds', values.rounds, 3),
   };
 }

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { aclWorkloads, authorisePharmacist, type AclWorkload } from './acl';
+import { aclWorkloads, authorisePharmacist } from './acl';
+import { compareAccessControl, type AclComparison } from './acl-compare';
 import { binaryWorkload, type BinaryResult } from './binary';
 import { waitForOutbox } from './outbox';
 import { createBenchAuth, type BenchAuth } from './auth';
@@ -140,8 +141,9 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
       say(`  binary: upload ${binary.uploadMbPerSec.toFixed(1)} MB/s (${binary.uploads} x 10 MB, p50 ${binary.uploadP50Ms} ms), download ${binary.downloadMbPerSec.toFixed(1)} MB/s (${binary.downloads} x 10 MB, p50 ${binary.downloadP50Ms} ms), failures ${binary.failures}`);
     }
     let memory = server.memory();
+    let aclComparisons: AclComparison[] | undefined;
     if (acl.length > 0) {
-      server = await runAccessControl(server, { ...serverOpts, entry: 'baseline' }, dataset as DataSet, acl, auth, opts, load, results);
+      ({ server, comparisons: aclComparisons } = await runAccessControl(server, { ...serverOpts, entry: 'baseline' }, dataset as DataSet, acl, auth, opts, load, results));
       memory = server.memory() ?? memory;
     }
 
@@ -174,6 +176,7 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
       targets: TARGETS,
       results: results.map((r) => ({ ...r, target: TARGETS[r.name]?.text, targetMet: targetMet(r) })),
       export: exportResult,
+      accessControl: aclComparisons,
       serverMemoryMb: memory,
       binary,
     });
@@ -186,75 +189,38 @@ async function bench(opts: BenchOptions, pinning: Pinning): Promise<void> {
 }
 
 /**
- * The access-control and audit comparison: the pharmacist's workloads on the
- * server (authentication, DMP rules, matrix, audit trail), then the same
- * requests with the audit off, then on the baseline server with all three
- * off, over the same data; returns the server left running.
+ * The access-control workloads: on the embedded store, the interleaved
+ * comparison of acl-compare.ts (everything on, no audit, all off); on
+ * MongoDB, the pharmacist's workloads with everything on only (the targets
+ * are for the embedded store). Returns the server left running.
  */
 async function runAccessControl(
   loadingServer: RunningServer,
-  baselineOpts: Parameters<typeof startServer>[0],
+  serverOpts: Parameters<typeof startServer>[0],
   ds: DataSet,
   names: WorkloadName[],
   auth: BenchAuth,
   opts: BenchOptions,
   load: LoadSettings,
   results: WorkloadResult[],
-): Promise<RunningServer> {
-  let server = loadingServer;
-  say('\nAccess control: the pharmacist records his Consent on every patient...');
-  await authorisePharmacist(server.base, ds, auth, opts.loadConcurrency);
-  const workloads = await aclWorkloads(server.base, ds, names, auth);
-  say('  verified: the pharmacist\'s answers match the stored data');
-  await waitForOutbox(server.dataDir, say);
+): Promise<{ server: RunningServer; comparisons?: AclComparison[] }> {
   if (opts.store === 'sqlite') {
-    // Both servers compared must start alike: a stopped server leaves its SQLite file checkpointed (empty WAL),
-    // while the loading server still carries the WAL of every write. Restart it before measuring.
-    await server.stop();
-    server = await startServer({ ...baselineOpts, entry: 'server', env: auth.env });
+    const c = await compareAccessControl(loadingServer, serverOpts, ds, names, auth, opts, load, say);
+    results.push(...c.results);
+    return { server: c.server, comparisons: c.comparisons };
   }
-  const on: WorkloadResult[] = [];
+  say('\nAccess control: the pharmacist records his Consent on every patient...');
+  await authorisePharmacist(loadingServer.base, ds, auth, opts.loadConcurrency);
+  const workloads = await aclWorkloads(loadingServer.base, ds, names, auth);
   for (const w of workloads) {
     const scenario = w.scenario(auth.pharmacist);
     say(`\n${w.name} (access control on): ${scenario.description}`);
-    const r = await measure(new URL(server.base).origin, { ...scenario, name: `${w.name} (on)` }, { ...load, serverCpuSeconds: server.cpuSeconds });
-    on.push(r);
+    const r = await measure(new URL(loadingServer.base).origin, { ...scenario, name: `${w.name} (on)` }, { ...load, serverCpuSeconds: loadingServer.cpuSeconds });
+    results.push(r);
     say(summary(r));
   }
-  if (opts.store !== 'sqlite') {
-    say('\nThe baseline comparison runs on the embedded store only (the target is for it).');
-    results.push(...on);
-    return server;
-  }
-  await server.stop();
-  // Access control on, audit off: what the audit costs on its own (issue #6's target is without it).
-  const noAudit = await startServer({ ...baselineOpts, env: { ...auth.env, BENCH_BASELINE: 'no-audit' } });
-  const withoutAudit = await measureAll(noAudit, workloads, auth.pharmacist, 'no audit', load);
-  await noAudit.stop();
-  const baseline = await startServer(baselineOpts);
-  const off = await measureAll(baseline, workloads, undefined, 'off', load);
-  for (const [i, w] of workloads.entries()) {
-    const [a, b, c] = [on[i], withoutAudit[i], off[i]] as WorkloadResult[];
-    say(
-      `\n${w.name}: everything on ${a.reqPerSec.toFixed(0)} req/s = ${((a.reqPerSec / c.reqPerSec) * 100).toFixed(0)}% of all off (target >= 70%); ` +
-        `access control without audit ${b.reqPerSec.toFixed(0)} req/s = ${((b.reqPerSec / c.reqPerSec) * 100).toFixed(0)}% (target >= 85%); all off ${c.reqPerSec.toFixed(0)} req/s`,
-    );
-    results.push(a, b, c);
-  }
-  return baseline;
-}
-
-/** Each workload once against `server`, named `name (label)`. */
-async function measureAll(server: RunningServer, workloads: AclWorkload[], authorization: string | undefined, label: string, load: LoadSettings): Promise<WorkloadResult[]> {
-  const out: WorkloadResult[] = [];
-  for (const w of workloads) {
-    const scenario = w.scenario(authorization);
-    say(`\n${w.name} (${label})`);
-    const r = await measure(new URL(server.base).origin, { ...scenario, name: `${w.name} (${label})` }, { ...load, serverCpuSeconds: server.cpuSeconds });
-    say(summary(r));
-    out.push(r);
-  }
-  return out;
+  say('\nThe baseline comparison runs on the embedded store only (the target is for it).');
+  return { server: loadingServer };
 }
 
 async function main(): Promise<number> {
