@@ -56,6 +56,8 @@ describe.each(STORES)('ITI-67 author.given / author.family ($name)', (fixture) =
     await post('externalPr', document(P, ['Practitioner/pr-dupont']));
     // Contained PractitionerRole -> Practitioner/pr-garnier (PDSm's doc-old shape).
     await post('containedRoleExternalPr', document(P, ['#role'], [role('role', 'Practitioner/pr-garnier')]));
+    // A contained Patient as the author (the patient's own document), as the plain chain reaches a Patient resource.
+    await post('containedPatient', document(P, ['#me'], [{ resourceType: 'Patient', id: 'me', name: [{ family: 'Renard', given: ['Yaëlle'] }] }]));
     // A contained Practitioner that only authenticates: not an author person.
     await post('notAuthor', document(P, ['#org'], [{ resourceType: 'Organization', id: 'org', name: 'CHU' }, practitioner('pr', 'Lefèvre', 'Élodie')], { authenticator: '#pr' }));
     // Masked from professionals but the author and the médecin traitant, with the same contained author as containedPr.
@@ -77,6 +79,7 @@ describe.each(STORES)('ITI-67 author.given / author.family ($name)', (fixture) =
     ['contained Practitioner: given, prefix, accents and case ignored', q('author.given', 'elo'), ['containedPr', 'masked']],
     ['contained Practitioner: family', q('author.family', 'LEFEVRE'), ['containedPr', 'masked']],
     ['contained Practitioner: family:exact', q('author.family:exact', 'Lefèvre'), ['containedPr', 'masked']],
+    ['contained Patient author: given and family', `${q('author.given', 'yaelle')}&${q('author.family', 'renard')}`, ['containedPatient']],
     ['contained Practitioner: :exact is case- and accent-sensitive', q('author.family:exact', 'Lefevre'), []],
     ['contained role -> contained Practitioner: given', q('author.given', 'hu'), ['containedRole']],
     ['contained role -> contained Practitioner: family', q('author.family', 'Ballard'), ['containedRole']],

@@ -53,6 +53,19 @@ describe('contained authors of a DocumentReference', () => {
     expect(authorEntries(doc(['#role'], [role('role', `${BASE}/Practitioner/pr-9/_history/2`)]))).toEqual([[P.practitioner, 'Practitioner/pr-9']]);
   });
 
+  test('a contained Patient or RelatedPerson author (the patient writing his own document, a relative): their names, as the plain chain would', () => {
+    const patient = { resourceType: 'Patient', id: 'me', name: [{ family: 'Dupré', given: ['Léa'] }] };
+    const relative = { resourceType: 'RelatedPerson', id: 'mum', name: [{ family: 'Dupré', given: ['Anne'] }] };
+    expect(authorEntries(doc(['#me', '#mum'], [patient, relative]))).toEqual([
+      [P.given, 'lea', 'Léa'],
+      [P.family, 'dupre', 'Dupré'],
+      [P.given, 'anne', 'Anne'],
+      // The same family twice is one entry (the indexer deduplicates).
+    ]);
+    // A contained Organization author has no person's name: nothing.
+    expect(authorEntries(doc(['#org'], [{ resourceType: 'Organization', id: 'org', name: 'Clinique' }]))).toEqual([]);
+  });
+
   test('a contained Practitioner that is not an author (an authenticator) gives nothing; nor does a non-author role', () => {
     const d = doc(['Practitioner/ext'], [practitioner('pr', 'Martin', 'Paul'), role('role', '#pr')], { authenticator: { reference: '#pr' } });
     expect(authorEntries(d)).toEqual([]);

@@ -16,9 +16,9 @@ import { SYNTHETIC_PARAM_PREFIX } from './index-entry';
  * @see https://hl7.org/fhir/R4/references.html#contained
  */
 export const ContainedAuthorParam = {
-  /** string: each `given` of a contained Practitioner that is (or is the practitioner of) an author. */
+  /** string: each `given` of a contained person (Practitioner, Patient, RelatedPerson) that is an author, or of the contained Practitioner of a contained PractitionerRole author. */
   given: `${SYNTHETIC_PARAM_PREFIX}author.given`,
-  /** string: the `family` of that Practitioner. */
+  /** string: the `family` of that person. */
   family: `${SYNTHETIC_PARAM_PREFIX}author.family`,
   /**
    * reference: the `practitioner` of a contained PractitionerRole author when
@@ -33,19 +33,27 @@ const obj = (x: unknown): Json | undefined => (typeof x === 'object' && x !== nu
 const list = (x: unknown): unknown[] => (Array.isArray(x) ? x : x === undefined ? [] : [x]);
 const toString = converterFor('string', '');
 
-/** The contained resource a `#id` reference names, if of `type`. */
-function containedOf(doc: Json, reference: unknown, type: string): Json | undefined {
+/** The contained resource a `#id` reference names, if of one of `types`. */
+function containedOf(doc: Json, reference: unknown, types: readonly string[]): Json | undefined {
   if (typeof reference !== 'string' || !reference.startsWith('#') || reference.length < 2) return undefined;
   const id = reference.slice(1);
   for (const c of list(doc.contained)) {
     const r = obj(c);
-    if (r?.id === id) return r.resourceType === type ? r : undefined;
+    if (r?.id === id) return types.includes(r.resourceType as string) ? r : undefined;
   }
   return undefined;
 }
 
-function pushNames(practitioner: Json, out: ScalarEntry[]): void {
-  for (const n of list(practitioner.name)) {
+/**
+ * The author persons a contained author may be, with their own names: those
+ * the plain chain `author.given` reaches as resources (R4 DocumentReference
+ * `author`: Practitioner, Patient, RelatedPerson; a patient may author his
+ * own documents).
+ */
+const PERSONS = ['Practitioner', 'Patient', 'RelatedPerson'] as const;
+
+function pushNames(person: Json, out: ScalarEntry[]): void {
+  for (const n of list(person.name)) {
     const name = obj(n);
     for (const g of list(name?.given)) toString(ContainedAuthorParam.given, { type: 'string', value: g }, out);
     toString(ContainedAuthorParam.family, { type: 'string', value: name?.family }, out);
@@ -54,9 +62,10 @@ function pushNames(practitioner: Json, out: ScalarEntry[]): void {
 
 /**
  * The contained-author entries of a DocumentReference (none for any other
- * type): the given and family names of each contained Practitioner that is
- * an `author`, directly or as the `practitioner` of a contained
- * PractitionerRole author, normalized as every string entry is; and the
+ * type): the given and family names of each contained Practitioner,
+ * Patient or RelatedPerson that is an `author`, and of the contained
+ * Practitioner that is the `practitioner` of a contained PractitionerRole
+ * author, normalized as every string entry is; and the
  * non-contained `practitioner` of a contained PractitionerRole author, as a
  * reference. A contained Practitioner that is not an author (an
  * `authenticator`, say) gives nothing. Never throws; not deduplicated.
@@ -70,15 +79,15 @@ export function containedAuthorEntries(resource: unknown, baseUrl: string): Scal
   const toReference = converterFor('reference', baseUrl);
   for (const a of list(doc.author)) {
     const reference = obj(a)?.reference;
-    const practitioner = containedOf(doc, reference, 'Practitioner');
-    if (practitioner) {
-      pushNames(practitioner, out);
+    const person = containedOf(doc, reference, PERSONS);
+    if (person) {
+      pushNames(person, out);
       continue;
     }
-    const role = containedOf(doc, reference, 'PractitionerRole');
+    const role = containedOf(doc, reference, ['PractitionerRole']);
     const ofRole = obj(role?.practitioner);
     if (!ofRole) continue;
-    const inner = containedOf(doc, ofRole.reference, 'Practitioner');
+    const inner = containedOf(doc, ofRole.reference, ['Practitioner']);
     if (inner) pushNames(inner, out);
     // A `#` reference names no target: the reference converter skips it, as it skips conditional ones.
     else toReference(ContainedAuthorParam.practitioner, { type: 'Reference', value: ofRole }, out);
