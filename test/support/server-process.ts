@@ -13,6 +13,10 @@ export interface ServerProcess {
   /** The child's process id (e.g. to read its memory in /proc). */
   pid: number;
   stop(): Promise<void>;
+  /** How the process ended (its exit code, or the signal that ended it), once it has. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Sends a signal without waiting (stop() sends SIGTERM and waits). */
+  signal(sig: NodeJS.Signals): void;
   /** Kills the process at once (SIGKILL: no graceful shutdown, as in a crash); resolves once it is gone. */
   kill(): Promise<void>;
 }
@@ -55,6 +59,7 @@ export async function startServer(env: Record<string, string>, auth: TestAuth): 
   });
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += String(d)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   // A server that dies on its own (not stopped or killed by the test) says why, instead of a bare ECONNREFUSED later.
   child.once('exit', (code, signal) => {
     if (code !== 0 && code !== null && signal === null) process.stderr.write(`test server on port ${port} exited with code ${code}: ${stderr.slice(-2000)}\n`);
@@ -73,6 +78,8 @@ export async function startServer(env: Record<string, string>, auth: TestAuth): 
   return {
     url,
     pid: child.pid as number,
+    exited,
+    signal: (sig) => void child.kill(sig),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
