@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import type { Socket } from 'node:net';
 import path from 'node:path';
 import { loadAccessMatrix } from './access/matrix';
 import { createApp } from './app';
@@ -55,6 +56,13 @@ async function main(): Promise<void> {
     logger.info({ sender: config.notify.sender, maxAttempts: config.notify.maxAttempts, retryMs: config.notify.retryMs }, 'notification dispatcher started');
   });
   server.keepAliveTimeout = 65_000;
+  // Connections never used: Node's closeIdleConnections leaves them (they wait for headers), so the shutdown closes them itself.
+  const unused = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    unused.add(socket);
+    socket.once('data', () => unused.delete(socket));
+    socket.once('close', () => unused.delete(socket));
+  });
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -69,9 +77,15 @@ async function main(): Promise<void> {
       process.exit(0);
     });
     // A keep-alive connection busy at this moment answers its request, then goes idle and would hold close()
-    // until the hard exit below (exit code 1, store not closed): close connections as they become idle.
-    server.closeIdleConnections();
-    setInterval(() => server.closeIdleConnections(), 100).unref();
+    // until the hard exit below (exit code 1, store not closed): close connections as they become idle. So too
+    // a connection opened and never used (a browser's preconnect, a client pool's spare socket), which Node
+    // does not count as idle: it would wait for its request headers.
+    const closeIdle = () => {
+      server.closeIdleConnections();
+      for (const socket of unused) socket.destroy();
+    };
+    closeIdle();
+    setInterval(closeIdle, 100).unref();
     setTimeout(() => process.exit(1), 10_000).unref();
   };
   process.on('SIGINT', () => stop('SIGINT'));

@@ -27,8 +27,9 @@ function connect(url: string): Promise<{ socket: net.Socket; response: () => Pro
  * Graceful shutdown (src/server.ts): on SIGTERM the server stops accepting,
  * lets the requests in flight finish, closes the store and exits 0. A
  * keep-alive client whose request was in flight keeps its connection open
- * afterwards; the server must still close it and exit, not wait for the
- * hard timeout (exit 1, the store never closed).
+ * afterwards, and a client may hold a connection it never used; the
+ * server must still close them and exit, not wait for the hard timeout
+ * (exit 1, the store never closed).
  */
 describe('graceful shutdown (sqlite, a real server process)', () => {
   let auth: TestAuth;
@@ -79,6 +80,24 @@ describe('graceful shutdown (sqlite, a real server process)', () => {
       } finally {
         await again.stop();
       }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  test('a connection opened and never used (a preconnect, a pool\'s spare socket) does not hold the shutdown: exit 0 within 5 s', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-shutdown-'));
+    try {
+      const server = await startServer({ DATA_DIR: dataDir, VALIDATE_DMP_PROFILES: 'false' }, auth);
+      const { socket } = await connect(server.url);
+      // Let the server accept it, then stop with the connection open and silent.
+      await new Promise((r) => setTimeout(r, 200));
+      const stoppedAt = Date.now();
+      server.signal('SIGTERM');
+      const { code, signal } = await server.exited;
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+      socket.destroy();
     } finally {
       fs.rmSync(dataDir, { recursive: true, force: true });
     }
