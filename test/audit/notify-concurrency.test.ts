@@ -36,8 +36,11 @@ describe.each(STORES)('two notifiers on one database ($name)', (fixture) => {
   beforeEach(async () => {
     ({ a, b, dispose } = await twoStoresOnOneDatabase(fixture));
     receiver = await startReceiver([200]);
-    na = notifier(a, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { batchSize: 50 });
-    nb = notifier(b, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { batchSize: 50 });
+    // Leases far longer than any send here: this is about live dispatchers racing. With FAST's 5 s, a claim on a
+    // loaded CI machine (FerretDB writes slow down) could outlive its lease, and the other dispatcher would then take
+    // it over and send it again, as designed for a crashed one (that takeover is tested in notify-delivery).
+    na = notifier(a, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { batchSize: 50, leaseMs: 120_000 });
+    nb = notifier(b, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { batchSize: 50, leaseMs: 120_000 });
   });
   afterEach(async () => {
     await Promise.all([na.stop(), nb.stop()]);
