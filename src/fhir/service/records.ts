@@ -2,7 +2,7 @@ import type { Operation } from 'rfc6902';
 import { GroupConflict, UniqueConflict, type VersionWrite } from '../../store/port';
 import type { AuditTrace } from '../../audit/trace';
 import type { ContentSession } from '../binary/content-session';
-import { groupConflictOutcome } from '../write-conflicts';
+import { groupConflictOutcome, uniqueKeyTaken } from '../write-conflicts';
 import type { RequestContext } from '../context';
 import { newId } from '../ids';
 import { errors, FhirError } from '../outcomes';
@@ -213,7 +213,7 @@ function refuseReadOnly(type: string): void {
 }
 
 function uniqueConflictOutcome(err: unknown): unknown {
-  return err instanceof UniqueConflict ? errors.conflict('Another resource already holds this identifier (one Patient per INS)') : err;
+  return err instanceof UniqueConflict ? uniqueKeyTaken() : err;
 }
 
 function rethrowUnique(err: unknown): never {
