@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   const store = await openStore(config);
   try {
     const cutoff = purgeCutoff(Date.now());
-    const found = await findPurgeable(store, cutoff);
+    const found = await findPurgeable(store, cutoff, config.baseUrl);
     process.stdout.write(`DMPs closed before ${new Date(cutoff).toISOString()}: ${found.length}\n`);
     for (const c of found) {
       process.stdout.write(`Patient/${c.patientId} closed ${c.closedAt}: ${c.resources.length} resources\n`);

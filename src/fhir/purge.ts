@@ -1,8 +1,9 @@
-import type { DocumentReference, Patient, Resource } from '@medplum/fhirtypes';
+import type { Patient, Resource } from '@medplum/fhirtypes';
 import { AccessParam } from '../access/codes';
 import { loadDefinitions } from './definitions';
 import { patientChain } from '../audit/codes';
 import { historyKey, type ResourceStore, type VersionRecord } from '../store/port';
+import { attachmentBinaries } from '../access/binary';
 import { patientsInJson } from '../access/facets';
 import { contentRefOf } from './binary/content-ref';
 import { closedAt } from './record-life';
@@ -40,10 +41,10 @@ const HISTORY_PAGE = 1000;
  * resource whose access entries put it in that DMP, plus the Patient; every
  * resource of which any version (a deleted one's included: its tombstone
  * has no index entry) references the patient; and the Binaries the DMP's
- * documents point to (their content goes with them). Reads the store
+ * documents point to as this server's `Binary/id` (their content goes with them). Reads the store
  * directly: the purge is an operator command, not a request.
  */
-export async function findPurgeable(store: ResourceStore, cutoffMs: number): Promise<PurgeCandidate[]> {
+export async function findPurgeable(store: ResourceStore, cutoffMs: number, baseUrl: string): Promise<PurgeCandidate[]> {
   const out: PurgeCandidate[] = [];
   const closed = await store.search(plan(['Patient'], [{ kind: 'entry', entryKind: 'token', param: 'active', predicate: [[{ field: 'code', op: 'eq', value: 'false' }]] }]));
   for (const v of closed.matches) {
@@ -58,7 +59,7 @@ export async function findPurgeable(store: ResourceStore, cutoffMs: number): Pro
     if (!resources.some((r) => r.type === 'Patient' && r.id === v.id)) resources.push({ type: 'Patient', id: v.id });
     out.push({ patientId: v.id, closedAt: closedAt(patient) as string, resources });
   }
-  if (out.length > 0) await addFromHistory(store, out);
+  if (out.length > 0) await addFromHistory(store, out, baseUrl);
   return out;
 }
 
@@ -67,7 +68,7 @@ export async function findPurgeable(store: ResourceStore, cutoffMs: number): Pro
  * patient puts its resource in that DMP (deleted resources, earlier
  * versions), and a document's attachments put their Binaries there.
  */
-async function addFromHistory(store: ResourceStore, candidates: PurgeCandidate[]): Promise<void> {
+async function addFromHistory(store: ResourceStore, candidates: PurgeCandidate[], baseUrl: string): Promise<void> {
   const byPatient = new Map(candidates.map((c) => [c.patientId, c]));
   const listed = new Map(candidates.map((c) => [c, new Set(c.resources.map((r) => `${r.type}/${r.id}`))]));
   const add = (c: PurgeCandidate, type: string, id: string) => {
@@ -82,7 +83,8 @@ async function addFromHistory(store: ResourceStore, candidates: PurgeCandidate[]
       const c = byPatient.get(p);
       if (!c) continue;
       add(c, e.type, e.id);
-      if (e.type === 'DocumentReference') for (const b of attachedBinaries(e.json)) add(c, 'Binary', b);
+      // The same rule as reading a Binary through a document (access/binary.ts): this server's `Binary/id` URLs only.
+      if (e.type === 'DocumentReference') for (const b of attachmentBinaries(JSON.parse(e.json) as Resource, baseUrl)) add(c, 'Binary', b);
     }
   });
 }
@@ -97,15 +99,6 @@ async function eachVersion(store: ResourceStore, scope: { type?: string; id?: st
     if (!page.hasOlder || !last) return;
     cursor = historyKey(last);
   }
-}
-
-/** Ids of the Binaries a document's attachments point to (`Binary/id`, relative or absolute). */
-function attachedBinaries(json: string): string[] {
-  const doc = JSON.parse(json) as DocumentReference;
-  return (doc.content ?? []).flatMap((c) => {
-    const m = /(?:^|\/)Binary\/([A-Za-z0-9\-.]{1,64})$/.exec(c.attachment?.url ?? '');
-    return m ? [m[1]] : [];
-  });
 }
 
 /** An unpaged internal plan (the purge lists everything in one go; a DMP holds at most thousands of resources). */

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { CLOSURE_EXTENSION } from '../../src/access/codes';
 import { contentRefOf } from '../../src/fhir/binary/content-ref';
 import { applyPurge, findPurgeable, purgeCutoff } from '../../src/fhir/purge';
-import { FHIR_JSON, openTestApp, type TestApp } from '../support/app';
+import { BASE_URL, FHIR_JSON, openTestApp, type TestApp } from '../support/app';
 import { dmpDocument, dmpPatient } from '../support/dmp-world';
 import { STORES } from '../support/stores';
 
@@ -43,7 +43,7 @@ describe.each(STORES)('purge through the store port ($name)', (fixture) => {
     const open = await post('Patient', dmpPatient('270017512345673'));
     const openDoc = await post('DocumentReference', dmpDocument(open, '11488-4'));
 
-    const [found, ...others] = await findPurgeable(t.store, purgeCutoff(Date.now()));
+    const [found, ...others] = await findPurgeable(t.store, purgeCutoff(Date.now()), BASE_URL);
     expect(others).toEqual([]);
     expect(found.patientId).toBe(old);
     expect(found.resources.map((r) => `${r.type}/${r.id}`).sort()).toEqual(
