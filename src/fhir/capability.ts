@@ -70,8 +70,8 @@ const PATIENT_IDENTIFIER = {
 } as const;
 const AUTHOR_NAME_DOCUMENTATION =
   'The name parts of the author person (IHE MHD ITI-67): a Practitioner, Patient or RelatedPerson author, the Practitioner of a ' +
-  'PractitionerRole author, or a Practitioner contained in the document as its author or as the practitioner of a contained ' +
-  'PractitionerRole author; string search (:exact, :contains). author:Practitioner.given means only a Practitioner resource.';
+  'PractitionerRole author, or a Practitioner, Patient or RelatedPerson contained in the document as its author (a Practitioner also as ' +
+  'the practitioner of a contained PractitionerRole author); string search (:exact, :contains). author:Practitioner.given means only a Practitioner resource.';
 const CHAINED_PARAMS: Record<string, NonNullable<CapabilityStatementRestResource['searchParam']>> = {
   DocumentReference: [
     PATIENT_IDENTIFIER,

@@ -13,9 +13,14 @@ import { Router, type NextFunction, type Request, type RequestHandler, type Resp
 export function routeGroup(applies: (req: Request) => boolean, add: (group: Router) => void): RequestHandler {
   const group = Router({ caseSensitive: true, strict: false });
   add(group);
+  return onlyWhen(applies, group);
+}
+
+/** `handler` for the requests `applies` accepts; every other request goes on to the next layer untouched. */
+export function onlyWhen(applies: (req: Request) => boolean, handler: RequestHandler): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     if (applies(req)) {
-      group(req, res, next);
+      void handler(req, res, next);
     } else {
       next();
     }

@@ -10,7 +10,7 @@ import { binaryRoutes, isBinaryPath } from './binary-routes';
 import { conformanceRouter, isConformanceRead, operationRouter } from './operation-routes';
 import { isRecordLifePath, recordLifeRoutes } from './record-routes';
 import { exportRoutes, isExportPath } from './export-routes';
-import { routeGroup } from './route-groups';
+import { onlyWhen, routeGroup } from './route-groups';
 import type { ExportJobs } from '../fhir/export/jobs';
 import { mediaType, preferences } from './negotiate';
 import { criteria, ifMatch, ifNoneExist, queryParams, requestContext, resourceType } from './request';
@@ -54,7 +54,7 @@ export function fhirRouter(opts: RouterOptions): Router {
   // Binary in its native form (raw bytes, Range) before the generic routes; FHIR JSON falls through to them.
   router.use(routeGroup(isBinaryPath, (g) => binaryRoutes(g, { service, baseUrl, ctx, binaryMaxBytes: opts.binaryMaxBytes ?? 100 * 1024 * 1024 })));
   router.use(operationRouter({ service, baseUrl, maxBodyBytes: opts.maxBodyBytes }));
-  router.use(routeGroup(isConformanceRead, (g) => g.use(conformanceRouter({ service, baseUrl }))));
+  router.use(onlyWhen(isConformanceRead, conformanceRouter({ service, baseUrl })));
 
   // System level
   router.get('/_history', async (req, res) => {

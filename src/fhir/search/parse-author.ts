@@ -13,9 +13,10 @@ const NAME_PART = /^(given|family)(?::(?:exact|contains))?$/;
  * 1. the chain itself;
  * 2. `author` is a PractitionerRole whose `practitioner` is a Practitioner
  *    with that name (the chain `author:PractitionerRole.practitioner.given`);
- * 3. `author` is a contained Practitioner, or a contained PractitionerRole
- *    whose `practitioner` is a contained Practitioner, with that name (the
- *    synthetic entries of contained-authors.ts);
+ * 3. `author` is a contained Practitioner, Patient or RelatedPerson, or a
+ *    contained PractitionerRole whose `practitioner` is a contained
+ *    Practitioner, with that name (the synthetic entries of
+ *    contained-authors.ts);
  * 4. `author` is a contained PractitionerRole whose `practitioner` is a
  *    Practitioner (not contained) with that name.
  * Anything else (a type modifier `author:Practitioner.given`, `:missing`,
