@@ -1,10 +1,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { aclWorkloads, authorisePharmacist, type AclWorkload } from './acl';
+import type { AclWorkload } from './acl';
 import type { BenchAuth } from './auth';
 import type { BenchOptions, WorkloadName } from './cli';
-import type { DataSet } from './dataset';
 import { measure, type LoadSettings, type WorkloadResult } from './measure';
 import { waitForOutbox } from './outbox';
 import { startServer, type RunningServer } from './server';
@@ -64,17 +63,12 @@ export function roundOrder(r: number): AclSetting[] {
 export async function compareAccessControl(
   loadingServer: RunningServer,
   serverOpts: Parameters<typeof startServer>[0],
-  ds: DataSet,
-  names: WorkloadName[],
+  workloads: readonly AclWorkload[],
   auth: BenchAuth,
   opts: BenchOptions,
   load: LoadSettings,
   say: Say,
 ): Promise<{ server: RunningServer; comparisons: AclComparison[]; results: WorkloadResult[] }> {
-  say('\nAccess control: the pharmacist records his Consent on every patient...');
-  await authorisePharmacist(loadingServer.base, ds, auth, opts.loadConcurrency);
-  const workloads = await aclWorkloads(loadingServer.base, ds, names, auth);
-  say("  verified: the pharmacist's answers match the stored data");
   await waitForOutbox(loadingServer.dataDir, say);
   // A stopped server leaves its SQLite file checkpointed (empty WAL): the copies, taken then, start alike.
   await loadingServer.stop();
@@ -123,7 +117,8 @@ export async function compareAccessControl(
   return { server: { ...off, stop: stopOff }, comparisons, results };
 }
 
-async function measureOn(server: RunningServer, w: AclWorkload, setting: AclSetting, auth: BenchAuth, load: LoadSettings): Promise<WorkloadResult> {
+/** One run of a workload on the server of `setting` (with the pharmacist's token, but on the baseline with everything off). */
+export async function measureOn(server: RunningServer, w: AclWorkload, setting: AclSetting, auth: BenchAuth, load: LoadSettings): Promise<WorkloadResult> {
   const scenario = w.scenario(setting === 'off' ? undefined : auth.pharmacist);
   return measure(new URL(server.base).origin, { ...scenario, name: `${w.name} (${setting})` }, { ...load, serverCpuSeconds: server.cpuSeconds });
 }

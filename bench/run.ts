@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { aclWorkloads, authorisePharmacist } from './acl';
-import { compareAccessControl, type AclComparison } from './acl-compare';
+import { compareAccessControl, measureOn, type AclComparison } from './acl-compare';
 import { binaryWorkload, type BinaryResult } from './binary';
 import { waitForOutbox } from './outbox';
 import { createBenchAuth, type BenchAuth } from './auth';
@@ -204,18 +204,18 @@ async function runAccessControl(
   load: LoadSettings,
   results: WorkloadResult[],
 ): Promise<{ server: RunningServer; comparisons?: AclComparison[] }> {
-  if (opts.store === 'sqlite') {
-    const c = await compareAccessControl(loadingServer, serverOpts, ds, names, auth, opts, load, say);
-    results.push(...c.results);
-    return { server: c.server, comparisons: c.comparisons };
-  }
   say('\nAccess control: the pharmacist records his Consent on every patient...');
   await authorisePharmacist(loadingServer.base, ds, auth, opts.loadConcurrency);
   const workloads = await aclWorkloads(loadingServer.base, ds, names, auth);
+  say("  verified: the pharmacist's answers match the stored data");
+  if (opts.store === 'sqlite') {
+    const c = await compareAccessControl(loadingServer, serverOpts, workloads, auth, opts, load, say);
+    results.push(...c.results);
+    return { server: c.server, comparisons: c.comparisons };
+  }
   for (const w of workloads) {
-    const scenario = w.scenario(auth.pharmacist);
-    say(`\n${w.name} (access control on): ${scenario.description}`);
-    const r = await measure(new URL(loadingServer.base).origin, { ...scenario, name: `${w.name} (on)` }, { ...load, serverCpuSeconds: loadingServer.cpuSeconds });
+    say(`\n${w.name} (access control on)`);
+    const r = await measureOn(loadingServer, w, 'on', auth, load);
     results.push(r);
     say(summary(r));
   }
