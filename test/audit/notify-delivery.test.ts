@@ -98,6 +98,40 @@ describe.each(STORES)('notification delivery ($name)', (fixture) => {
     expect(await communications(store)).toHaveLength(1);
   });
 
+  test('a first access already notified (found by a restarted process) does not wake the dispatcher; a new one does', async () => {
+    receiver = await startReceiver([200]);
+    n = notifier(store, webhookSender({ url: receiver.url, timeoutMs: 5_000 }));
+    n.start();
+    const gp = professional('10000000001', '10');
+    await n.afterInteraction(access(gp, ['p1']));
+    await settled(store);
+    await n.stop();
+    // The restarted process: no polling during the test, so every search for due notifications is a wake.
+    let dueSearches = 0;
+    const counting = new Proxy(store, {
+      get(target, prop, recv) {
+        const v = Reflect.get(target, prop, recv) as unknown;
+        if (prop !== 'search' || typeof v !== 'function') return v;
+        return (plan: { types: string[] }) => {
+          if (plan.types.includes('Communication')) dueSearches++;
+          return (v as (p: unknown) => unknown).call(target, plan);
+        };
+      },
+    });
+    n = notifier(counting, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { pollMs: 60_000 });
+    n.start();
+    await waitFor(async () => dueSearches >= 1);
+    await new Promise((r) => setTimeout(r, 50));
+    const before = dueSearches;
+    await n.afterInteraction(access(gp, ['p1']));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(dueSearches).toBe(before);
+    expect(await communications(store)).toHaveLength(1);
+    await n.afterInteraction(access(gp, ['p2']));
+    await waitFor(async () => dueSearches > before);
+    expect(await communications(store)).toHaveLength(2);
+  });
+
   test('retries back off exponentially, and the last failed attempt is recorded as stopped', async () => {
     receiver = await startReceiver([503]);
     // The real clock, with every reading kept: a planned retry is then exactly one reading plus its delay,

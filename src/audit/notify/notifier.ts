@@ -79,7 +79,7 @@ export class Notifier {
   private readonly dispatcher: Dispatcher;
   private readonly known: KnownPairs;
   /** Writes in flight per idempotency key: concurrent first accesses in this process share one write. */
-  private readonly inflight = new Map<string, Promise<void>>();
+  private readonly inflight = new Map<string, Promise<boolean>>();
   private readonly now: () => number;
 
   constructor(private readonly deps: NotifierDeps) {
@@ -113,8 +113,10 @@ export class Notifier {
     const professional = p.rpps && (p.role === 'professional' || p.role === 'regulator');
     const name = !professional ? undefined : s.agentName === undefined ? await practitionerName(this.deps.store, p.rpps as string) : (s.agentName ?? undefined);
     const actor = describeActor(p, name);
-    await Promise.all(todo.map((t) => this.enqueue(t, textOf(t.category, actor, s.at, p.purposeOfUse))));
-    this.dispatcher.wake();
+    const stored = await Promise.all(todo.map((t) => this.enqueue(t, textOf(t.category, actor, s.at, p.purposeOfUse))));
+    // Only new work wakes the dispatcher: after a restart, every professional's first read of each DMP finds its
+    // notice already stored (the key is held), and a dispatch round per such read is a search for nothing.
+    if (stored.includes(true)) this.dispatcher.wake();
   }
 
   /** Starts the dispatcher that sends due notifications (server.ts: after listen). */
@@ -133,15 +135,19 @@ export class Notifier {
     return this.dispatcher.runOnce();
   }
 
-  private enqueue(t: Trigger, text: string): Promise<void> {
+  /** Puts one notification in the outbox; resolves with false when its key was held (notified already). */
+  private enqueue(t: Trigger, text: string): Promise<boolean> {
     const write = async () => {
+      let stored = true;
       try {
         await this.outbox.add(newCommunication({ category: t.category, patient: t.patient, text, key: t.key, documentId: t.documentId }));
       } catch (err) {
         // The key is held: this first access (or this document) was notified already, maybe by another process.
         if (!(err instanceof UniqueConflict)) throw err;
+        stored = false;
       }
       if (t.category === NotificationCategory.firstAccess) this.known.add(t.key as string);
+      return stored;
     };
     if (!t.key) return write();
     let pending = this.inflight.get(t.key);
