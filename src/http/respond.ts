@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { parseJson, stringifyJson } from '../fhir/json/lossless';
 import { informational } from '../fhir/outcomes';
 import { etag, type StoredResource } from '../fhir/versioning';
+import { endInTurn } from './end-in-turn';
 import { preferences, queryOf, responseType } from './negotiate';
 
 /** Sends JSON text with the negotiated FHIR content type. */
@@ -16,10 +17,9 @@ export function sendJson(req: Request, res: Response, status: number, json: stri
   }
   // What res.send does for a string without those cases (no ETag: the app disables it), without
   // parsing back the Content-Type just set; Node's http leaves the body out of HEAD answers.
-  res.statusCode = status;
   res.setHeader('Content-Type', type);
   res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.end(body);
+  endInTurn(res, status, body);
 }
 
 /** `_pretty=true` asks for indented output. @see https://hl7.org/fhir/R4/http.html#general */

@@ -32,7 +32,8 @@ export class KeyTables {
       claim: db.prepare('INSERT INTO unique_key (key, rid) VALUES (?, ?)'),
       bump: db.prepare('INSERT INTO change_counter (type, n) VALUES (?, 1) ON CONFLICT(type) DO UPDATE SET n = n + 1'),
     };
-    this.dataVersion = db.prepare('PRAGMA data_version');
+    // pluck: the number alone, no row object built on every request.
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
   }
 
   /** The first key held by another resource than `rid` (undefined for a new resource), as a conflict. */
@@ -63,7 +64,7 @@ export class KeyTables {
    * read last time still hold.
    */
   marker(types: readonly string[]): string {
-    const dataVersion = (this.dataVersion.get() as { data_version: number }).data_version;
+    const dataVersion = this.dataVersion.get() as number;
     const key = types.join(',');
     const last = this.lastMarker.get(key);
     if (last && last.dataVersion === dataVersion && last.local === this.local) {
