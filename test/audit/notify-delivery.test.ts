@@ -85,27 +85,28 @@ describe.each(STORES)('notification delivery ($name)', (fixture) => {
     expect(delivery(c, 'nextAttempt')).toBeUndefined();
   });
 
-  test('a first access stays notified once after its notice was sent (every version keeps the unique key)', async () => {
+  /** A running notifier, told of `gp`'s first access to p1, once that notice was sent to a receiver answering 200. */
+  async function firstAccessSent(gp: ReturnType<typeof professional>): Promise<Communication> {
     receiver = await startReceiver([200]);
     n = notifier(store, webhookSender({ url: receiver.url, timeoutMs: 5_000 }));
     n.start();
-    const gp = professional('10000000001', '10');
     await n.afterInteraction(access(gp, ['p1']));
-    expect((await settled(store)).status).toBe('completed');
-    const restarted = notifier(store, webhookSender({ url: receiver.url, timeoutMs: 5_000 }));
+    return settled(store);
+  }
+
+  test('a first access stays notified once after its notice was sent (every version keeps the unique key)', async () => {
+    const gp = professional('10000000001', '10');
+    expect((await firstAccessSent(gp)).status).toBe('completed');
+    const restarted = notifier(store, webhookSender({ url: (receiver as Receiver).url, timeoutMs: 5_000 }));
     await restarted.afterInteraction(access(gp, ['p1']));
     await restarted.stop();
     expect(await communications(store)).toHaveLength(1);
   });
 
   test('a first access already notified (found by a restarted process) does not wake the dispatcher; a new one does', async () => {
-    receiver = await startReceiver([200]);
-    n = notifier(store, webhookSender({ url: receiver.url, timeoutMs: 5_000 }));
-    n.start();
     const gp = professional('10000000001', '10');
-    await n.afterInteraction(access(gp, ['p1']));
-    await settled(store);
-    await n.stop();
+    await firstAccessSent(gp);
+    await n?.stop();
     // The restarted process: no polling during the test, so every search for due notifications is a wake.
     let dueSearches = 0;
     const counting = new Proxy(store, {
@@ -118,7 +119,7 @@ describe.each(STORES)('notification delivery ($name)', (fixture) => {
         };
       },
     });
-    n = notifier(counting, webhookSender({ url: receiver.url, timeoutMs: 5_000 }), { pollMs: 60_000 });
+    n = notifier(counting, webhookSender({ url: (receiver as Receiver).url, timeoutMs: 5_000 }), { pollMs: 60_000 });
     n.start();
     await waitFor(async () => dueSearches >= 1);
     await new Promise((r) => setTimeout(r, 50));
