@@ -62,11 +62,12 @@ describe.each(DATABASES)('Binary streaming memory (%s)', (_name, env) => {
   });
 
   const upload = (body: Readable) =>
-    new Promise<{ status: number; id: string }>((resolve, reject) => {
+    new Promise<{ status: number; id: string; text: string }>((resolve, reject) => {
       const req = http.request(`${server.url}/fhir/Binary`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/pdf' } }, (res) => {
         let text = '';
         res.on('data', (d) => (text += String(d)));
-        res.on('end', () => resolve({ status: res.statusCode as number, id: JSON.parse(text).id }));
+        // The answer's text travels with the status, so that a refusal shows its OperationOutcome in the failure.
+        res.on('end', () => resolve({ status: res.statusCode as number, id: JSON.parse(text).id, text }));
       });
       req.on('error', reject);
       body.pipe(req);
@@ -97,7 +98,7 @@ describe.each(DATABASES)('Binary streaming memory (%s)', (_name, env) => {
     try {
       const source = generated(SIZE);
       const up = await upload(source.stream);
-      expect(up.status).toBe(201);
+      expect(up).toMatchObject({ status: 201 });
       const down = await download(up.id);
       expect(down.status).toBe(200);
       expect(down.size).toBe(SIZE);
