@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal';
 import { Reason, type Decision } from '../access/decision';
 import { dmpAccess, REFUSED_ROLES, type DmpAccess } from '../access/dmp-access';
 import { accessFacets, resourceClass, type AccessFacets } from '../access/facets';
-import { unknownPatient, type PatientFacts } from '../access/facts';
+import { principalKeyString, unknownPatient, type PatientFacts } from '../access/facts';
 import type { AccessMatrix } from '../access/matrix';
 import { accessHistoryRefusal, historyPatient, verifyAuditRefusal } from '../access/audit-history';
 import { decideBinaryRead, securityContextDocuments } from '../access/binary';
@@ -182,12 +182,15 @@ export class AccessGuard {
     }
     if (!scoped && p.role === 'feeder') return ownSubmissions(p);
     if (!scoped && (p.role === 'admin' || p.role === 'assurance-maladie')) return noPatientData();
+    // Everything of the principal that the restriction depends on (dmpAccess, searchRestriction, creatorIs).
+    const key = [p.role, principalKeyString(p), p.profession, p.purposeOfUse, p.patient].join('|');
     if (!scoped) {
       // Over every DMP of the caller (a médecin traitant may have thousands): built once per caller, until a fact changes.
-      const key = [p.role, p.rpps ?? p.sub, p.profession, p.purposeOfUse, p.patient].join('|');
       return this.facts.memo(`restriction|${key}`, () => this.build(p, undefined));
     }
-    return this.build(p, scoped);
+    // Over the DMPs a search names (usually one): kept as well, so that a caller's repeated searches
+    // carry the same restriction, which the stores compile once (a refusal is not kept: see AccessFacts.memo).
+    return scoped.length <= MEMO_SCOPED_MAX ? this.facts.memo(`restriction|${key}|${scoped.join('|')}`, () => this.build(p, scoped)) : this.build(p, scoped);
   }
 
   private async build(p: Principal, scoped: readonly string[] | undefined): Promise<Condition[][]> {
@@ -222,6 +225,9 @@ export class AccessGuard {
   }
 }
 
+/** Restrictions over at most this many named DMPs are memoized (longer lists would make long keys for rare searches). */
+const MEMO_SCOPED_MAX = 8;
+
 /** A list of a few hundred DMPs is cheap in a query; thousands are not. */
 export const GP_LIST_LIMIT = 200;
 
@@ -232,6 +238,21 @@ export const GP_LIST_LIMIT = 200;
  */
 function forTypes(alternatives: Condition[][], types: readonly string[]): Condition[][] {
   const classes = new Set(types.map(resourceClass));
+  // The same simplification of the same (memoized) restriction is the same list, so that stores compile it once.
+  const key = [...classes].sort().join('|');
+  let byClasses = SIMPLIFIED.get(alternatives);
+  const hit = byClasses?.get(key);
+  if (hit) return hit;
+  const simplified = simplifiedForClasses(alternatives, classes);
+  if (!byClasses) SIMPLIFIED.set(alternatives, (byClasses = new Map()));
+  byClasses.set(key, simplified);
+  return simplified;
+}
+
+/** forTypes' results by restriction (identity) and set of resource classes; weak, so they go with the restriction. */
+const SIMPLIFIED = new WeakMap<Condition[][], Map<string, Condition[][]>>();
+
+function simplifiedForClasses(alternatives: Condition[][], classes: ReadonlySet<string>): Condition[][] {
   const isNoPatient = (alt: Condition[]) => alt.length === 1 && alt[0].kind === 'entry' && alt[0].param === AccessParam.patient && alt[0].negate === true;
   if (!classes.has('patient-data')) {
     return alternatives.some(isNoPatient) ? [[]] : [];

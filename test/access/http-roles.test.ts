@@ -47,6 +47,25 @@ describe.each(STORES)('roles and labels over HTTP ($name)', (fixture) => {
     expect(ids((await lab.get('DocumentReference')).body).sort()).toEqual([doc.lab, doc.otherLab].sort());
   });
 
+  test('two feeders sharing an rpps claim: each finds only its own submissions, search after search', async () => {
+    // Restrictions are memoized per principal: the key is the feeder's identity (sub), never a shared claim.
+    const first = await w.withClaims({ role: 'feeder', sub: 'feeder-a', rpps: '10000000555' });
+    const second = await w.withClaims({ role: 'feeder', sub: 'feeder-b', rpps: '10000000555' });
+    const mine = async (by: Client) => {
+      const res = await by.post('DocumentReference', dmpDocument(P, '11502-2'));
+      expect(res.status).toBe(201);
+      return res.body.id as string;
+    };
+    const a = await mine(first);
+    const b = await mine(second);
+    for (let round = 0; round < 2; round++) {
+      expect(ids((await first.get(`DocumentReference?patient=${P}`)).body)).toEqual([a]);
+      expect(ids((await second.get(`DocumentReference?patient=${P}`)).body)).toEqual([b]);
+      expect(ids((await first.get('DocumentReference?type=11502-2')).body).sort()).toEqual([a]);
+      expect(ids((await second.get('DocumentReference?type=11502-2')).body).sort()).toEqual([b]);
+    }
+  });
+
   test('administrator: conformance and directory, no clinical data', async () => {
     const admin = await w.as('admin');
     expect((await admin.post('ValueSet', { resourceType: 'ValueSet', status: 'active', url: 'https://dmp.example/fhir/ValueSet/t' })).status).toBe(201);

@@ -7,7 +7,7 @@ import { createApp } from '../../src/app';
 import type { ResourceStore } from '../../src/store/port';
 import type { ExportSettings } from '../../src/fhir/export/jobs';
 import { BASE_URL, FHIR_JSON } from './app';
-import { createTestAuth } from './auth';
+import { createTestAuth, type TestClaims } from './auth';
 import type { StoreFixture } from './stores';
 
 export const RPPS = {
@@ -47,6 +47,8 @@ export interface DmpWorld {
   /** A token for an actor; `patient`/`representative` act for `patientId`. */
   token(actor: ActorName, patientId?: string): Promise<string>;
   as(actor: ActorName, patientId?: string): Promise<Client>;
+  /** A client whose token carries exactly these claims (for principals the named actors do not cover). */
+  withClaims(claims: TestClaims): Promise<Client>;
   close(): Promise<void>;
 }
 
@@ -76,8 +78,8 @@ export async function openDmpWorld(
     actor === 'patient' || actor === 'representative'
       ? auth.tokenFor({ role: actor, patient: patientId, sub: `${actor}-${patientId}` })
       : auth.tokenFor({ ...ACTORS[actor] });
-  const as = async (actor: ActorName, patientId?: string): Promise<Client> => {
-    const bearer = `Bearer ${await token(actor, patientId)}`;
+  const clientFor = (jwt: string): Client => {
+    const bearer = `Bearer ${jwt}`;
     const json = (r: request.Test, body: unknown, type: string, headers: Record<string, string>) =>
       r.set('Authorization', bearer).set('Content-Type', type).set(headers).send(JSON.stringify(body));
     return {
@@ -88,7 +90,9 @@ export async function openDmpWorld(
       delete: (path) => request(app).delete(`/fhir/${path}`).set('Authorization', bearer),
     };
   };
-  return { app, store, token, as, close: () => fixture.dispose(store) };
+  const as = async (actor: ActorName, patientId?: string) => clientFor(await token(actor, patientId));
+  const withClaims = async (claims: TestClaims) => clientFor(await auth.tokenFor(claims));
+  return { app, store, token, as, withClaims, close: () => fixture.dispose(store) };
 }
 
 /** A Patient (INS-NIR) whose médecin traitant is named by RPPS. */

@@ -1,5 +1,6 @@
 import type { ScalarEntryKind } from '../../fhir/search/index-entry';
 import type {
+  AnyOfCondition,
   ChainCondition,
   CompositeCondition,
   Condition,
@@ -38,9 +39,12 @@ export interface Scope {
 export class WhereCompiler {
   private n = 0;
 
+  /** `ns`: a namespace for the aliases of a sub-compiler (see {@link alternatives}). */
+  constructor(private readonly ns = '') {}
+
   /** A fresh alias (`x1`, `t2`, ...): aliases are the only generated names in SQL text. */
   alias(prefix: string): string {
-    return `${prefix}${++this.n}`;
+    return `${prefix}${this.ns}${++this.n}`;
   }
 
   /**
@@ -127,10 +131,31 @@ export class WhereCompiler {
         return this.hasCheck(r, c);
       case 'anyOf':
         // Checked per candidate row (never a driver, see search-score.ts): the access restriction sits here.
-        return or(c.alternatives.map((alt) => and(alt.map((x) => this.condition(scope, x)))));
+        return this.alternatives(scope, c.alternatives);
       default:
         throw new Error(`Unknown condition kind '${(c as Condition).kind}'`);
     }
+  }
+
+  /**
+   * A disjunction of alternatives, compiled once per list and scope: the
+   * access restriction is one list per caller until a fact changes
+   * (AccessGuard memoizes it), and compiling it cost more than running it.
+   * A sub-compiler with its own alias namespace makes the text the same
+   * whether it is compiled now or taken from the cache; every alias it makes
+   * is declared inside an `EXISTS` subquery of its own, so none can clash
+   * with the enclosing query's.
+   */
+  private alternatives(scope: Scope, alternatives: AnyOfCondition['alternatives']): Frag {
+    const key = `${scope.alias}|${scope.types.join(',')}`;
+    let byScope = COMPILED_ALTERNATIVES.get(alternatives);
+    const hit = byScope?.get(key);
+    if (hit) return hit;
+    const sub = new WhereCompiler(`${this.ns}a`);
+    const compiled = or(alternatives.map((alt) => and(alt.map((x) => sub.condition(scope, x)))));
+    if (!byScope) COMPILED_ALTERNATIVES.set(alternatives, (byScope = new Map()));
+    byScope.set(key, compiled);
+    return compiled;
   }
 
   /**
@@ -309,6 +334,14 @@ export class WhereCompiler {
     ]);
   }
 }
+
+/**
+ * Compiled alternatives by list (identity) and scope. Weak: an entry goes
+ * with its list, so the cache holds what the restriction memo holds. Plan
+ * conditions are never changed once built, which is what makes the
+ * identity a sound key.
+ */
+const COMPILED_ALTERNATIVES = new WeakMap<AnyOfCondition['alternatives'], Map<string, Frag>>();
 
 /** How a resource row is reached (see {@link WhereCompiler.resources}). */
 export type Access = 'scan' | 'ordered' | 'joined';
