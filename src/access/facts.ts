@@ -102,6 +102,20 @@ export function consentFacts(
   return { patientId, kind: p.type, rpps, purposes };
 }
 
+/**
+ * The next instant after `nowMs` at which {@link consentFacts} of this
+ * Consent changes by the mere passing of time: its period starts, or ends
+ * (it counts until `end` inclusive); undefined when it never will. Caches
+ * of facts must not outlive it.
+ * @see https://hl7.org/fhir/R4/consent-definitions.html#Consent.provision.period
+ */
+export function consentFactsChangeAt(consent: Consent, nowMs: number): number | undefined {
+  const start = consent.provision?.period?.start ? Date.parse(consent.provision.period.start) : NaN;
+  const end = consent.provision?.period?.end ? Date.parse(consent.provision.period.end) + 1 : NaN;
+  const next = [start, end].filter((t) => t > nowMs);
+  return next.length > 0 ? Math.min(...next) : undefined;
+}
+
 /** The RPPS on a Reference's logical identifier. */
 export function rppsOfReference(ref: Reference | undefined): string | undefined {
   return ref?.identifier?.system === RPPS_SYSTEM && ref.identifier.value ? ref.identifier.value : undefined;

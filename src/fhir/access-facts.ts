@@ -1,6 +1,6 @@
 import type { Consent, Patient, Practitioner, Reference } from '@medplum/fhirtypes';
 import { RPPS_SYSTEM } from '../access/codes';
-import { consentFacts, patientFacts, rppsOfReference, type ConsentFacts, type PatientFacts } from '../access/facts';
+import { consentFacts, consentFactsChangeAt, patientFacts, rppsOfReference, type ConsentFacts, type PatientFacts } from '../access/facts';
 import type { ResourceStore, VersionRecord } from '../store/port';
 import { humanNameText } from './human-name';
 import { parseSearch } from './search/parse';
@@ -20,10 +20,14 @@ const MAX_ROWS = 10_000;
  * {@link sync}: one indexed lookup of the store's change marker for
  * Patients, Consents and Practitioners; when another request, in this
  * process or another one on the same database, wrote one, the caches are
- * emptied, so a revocation applies from the next request.
+ * emptied, so a revocation applies from the next request. They are
+ * emptied as well once a cached Consent's period starts or ends, so that
+ * an authorisation stops (or starts) on time, not at the next write.
  */
 export class AccessFacts {
   private marker: string | undefined;
+  /** When the first cached Consent period starts or ends (epoch ms): the caches are emptied then. */
+  private expiresAt = Infinity;
   private readonly patients = new Map<string, Promise<PatientFacts>>();
   private readonly candidates = new Map<string, Promise<string[]>>();
   private readonly derived = new Map<string, Promise<unknown>>();
@@ -32,13 +36,14 @@ export class AccessFacts {
 
   constructor(
     private readonly store: ResourceStore,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
-  /** Empties the caches when a fact type was written since the last call. */
+  /** Empties the caches when a fact type was written since the last call, or a cached Consent period started or ended. */
   async sync(): Promise<void> {
     const marker = await this.store.changeMarker(FACT_TYPES);
-    if (marker !== this.marker) {
+    if (marker !== this.marker || this.now() >= this.expiresAt) {
+      this.expiresAt = Infinity;
       this.patients.clear();
       this.candidates.clear();
       this.derived.clear();
@@ -131,6 +136,7 @@ export class AccessFacts {
       const refs = [...(patient.generalPractitioner ?? []), ...consents.flatMap((c) => (c.provision?.actor ?? []).map((a) => a.reference))];
       const rppsOf = await this.practitionerRpps(refs);
       const now = this.now();
+      for (const c of consents) this.expiresAt = Math.min(this.expiresAt, consentFactsChangeAt(c, now) ?? Infinity);
       const facts = consents.map((c) => consentFacts(c, rppsOf, now)).filter((c): c is ConsentFacts => !!c);
       return patientFacts(id, patient, rppsOf, facts);
     });

@@ -1,4 +1,5 @@
 import { Label, VISIBILITY_SYSTEM } from '../../src/access/codes';
+import type { Resource } from '@medplum/fhirtypes';
 import { dmpConsent, dmpDocument, dmpPatient, ids, openDmpWorld, RPPS, type Client, type DmpWorld } from '../support/dmp-world';
 import { STORES } from '../support/stores';
 
@@ -96,6 +97,40 @@ describe.each(STORES)('roles and labels over HTTP ($name)', (fixture) => {
     expect((await pharmacist.post('Consent', dmpConsent(P, 'permit', [RPPS.dietitian]))).status).toBe(403);
     expect((await patient.delete(`Consent/${consent.body.id}`)).status).toBe(200);
     expect((await pharmacist.get(`DocumentReference?patient=${P}`)).status).toBe(403);
+  });
+
+  test('a Consent period: the authorisation starts and ends on time, with no write in between', async () => {
+    const patient = await w.as('patient', P);
+    const dietitian = await w.as('dietitian');
+    const realNow = Date.now();
+    const inAMinute = new Date(realNow + 60_000).toISOString();
+    const until = dmpConsent(P, 'permit', [RPPS.dietitian]) as Resource & { provision: Record<string, unknown> };
+    until.provision.period = { end: inAMinute };
+    const consent = await patient.post('Consent', until);
+    expect(consent.status).toBe(201);
+    const search = () => dietitian.get(`DocumentReference?patient=${P}`);
+    expect((await search()).status).toBe(200);
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow + 120_000);
+    try {
+      // Nothing was written since: only the clock says the authorisation is over.
+      expect((await search()).status).toBe(403);
+      expect((await dietitian.get(`DocumentReference/${doc.plain}`)).status).toBe(403);
+    } finally {
+      clock.mockRestore();
+    }
+    expect((await patient.delete(`Consent/${consent.body.id}`)).status).toBe(200);
+    const from = dmpConsent(P, 'permit', [RPPS.dietitian]) as Resource & { provision: Record<string, unknown> };
+    from.provision.period = { start: inAMinute };
+    const later = await patient.post('Consent', from);
+    expect(later.status).toBe(201);
+    expect((await search()).status).toBe(403);
+    const clock2 = jest.spyOn(Date, 'now').mockImplementation(() => realNow + 120_000);
+    try {
+      expect((await search()).status).toBe(200);
+    } finally {
+      clock2.mockRestore();
+    }
+    expect((await patient.delete(`Consent/${later.body.id}`)).status).toBe(200);
   });
 
   test('a professional records the patient consent for himself, unless blocked', async () => {
