@@ -1,10 +1,8 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createTestAuth, type TestAuth } from '../support/auth';
 import { ACTORS, dmpConsent, dmpDocument, dmpPatient, RPPS } from '../support/dmp-world';
 import { startServer, type ServerProcess } from '../support/server-process';
+import { removeTempDirs, tempDir } from '../support/temp-dirs';
 
 /**
  * Access facts are cached per process and invalidated through the store's
@@ -12,7 +10,7 @@ import { startServer, type ServerProcess } from '../support/server-process';
  * the very next request served by another one on the same database.
  */
 const DATABASES: [string, () => Record<string, string>][] = [
-  ['sqlite', () => ({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-2p-')) })],
+  ['sqlite', () => ({ DATA_DIR: tempDir('dmp-2p-') })],
   ...(process.env.MONGODB_URL
     ? ([['mongo', () => ({ MONGODB_URL: process.env.MONGODB_URL as string, MONGODB_DB: `test_${crypto.randomBytes(6).toString('hex')}` })]] as [string, () => Record<string, string>][])
     : []),
@@ -30,6 +28,7 @@ describe.each(DATABASES)('two server processes on one database (%s)', (_name, da
   }, 60_000);
   afterAll(async () => {
     await Promise.all([a?.stop(), b?.stop()]);
+    removeTempDirs();
   });
 
   const call = async (server: ServerProcess, claims: object, method: string, p: string, body?: unknown) => {

@@ -1,8 +1,5 @@
 import type { AuditEvent } from '@medplum/fhirtypes';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { patientChain } from '../../src/audit/codes';
 import { verifyChain } from '../../src/audit/verify';
 import type { ResourceStore } from '../../src/store/port';
@@ -11,6 +8,7 @@ import { SqliteStore } from '../../src/store/sqlite/sqlite-store';
 import { createTestAuth, type TestAuth } from '../support/auth';
 import { ACTORS, dmpDocument, dmpPatient } from '../support/dmp-world';
 import { startServer, type ServerProcess } from '../support/server-process';
+import { removeTempDirs, tempDir } from '../support/temp-dirs';
 
 /**
  * "An answer is sent only once its AuditEvent is durable" (DMP-RULES.md
@@ -28,7 +26,7 @@ const DATABASES: [string, () => Database][] = [
   [
     'sqlite',
     () => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-crash-'));
+      const dir = tempDir('dmp-crash-');
       return { env: { DATA_DIR: dir }, open: async () => new SqliteStore({ dataDir: dir }) };
     },
   ],
@@ -128,6 +126,7 @@ describe.each(DATABASES)('audit durability under SIGKILL (%s)', (name, makeDatab
   }, 60_000);
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.kill()));
+    removeTempDirs();
   });
 
   test(`${ROUNDS} kills at random moments lose no AuditEvent of an answered request`, async () => {

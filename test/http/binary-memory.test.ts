@@ -1,11 +1,10 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import path from 'node:path';
 import { Readable } from 'node:stream';
 import { createTestAuth, type TestAuth } from '../support/auth';
 import { startServer, type ServerProcess } from '../support/server-process';
+import { removeTempDirs, tempDir } from '../support/temp-dirs';
 
 const MB = 1024 * 1024;
 const SIZE = 200 * MB;
@@ -37,7 +36,7 @@ function generated(size: number): { stream: Readable; digest: () => string } {
 }
 
 const DATABASES: [string, () => Record<string, string>][] = [
-  ['sqlite', () => ({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-binary-mem-')) })],
+  ['sqlite', () => ({ DATA_DIR: tempDir('dmp-binary-mem-') })],
   ...(process.env.MONGODB_URL
     ? ([['mongo', () => ({ MONGODB_URL: process.env.MONGODB_URL as string, MONGODB_DB: `test_${crypto.randomBytes(6).toString('hex')}` })]] as [string, () => Record<string, string>][])
     : []),
@@ -59,6 +58,7 @@ describe.each(DATABASES)('Binary streaming memory (%s)', (_name, env) => {
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
+    removeTempDirs();
   });
 
   const upload = (body: Readable) =>

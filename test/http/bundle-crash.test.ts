@@ -1,10 +1,8 @@
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { createTestAuth, type TestAuth } from '../support/auth';
 import { ACTORS } from '../support/dmp-world';
 import { startServer, type ServerProcess } from '../support/server-process';
+import { removeTempDirs, tempDir } from '../support/temp-dirs';
 
 /**
  * Crash test: a real server process runs a stream of transactions and
@@ -17,7 +15,7 @@ const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 3);
 const PER_BUNDLE = 5;
 
 const DATABASES: [string, () => Record<string, string>][] = [
-  ['sqlite', () => ({ DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-crash-')) })],
+  ['sqlite', () => ({ DATA_DIR: tempDir('dmp-crash-') })],
   ...(process.env.MONGODB_URL
     ? ([['mongo', () => ({ MONGODB_URL: process.env.MONGODB_URL as string, MONGODB_DB: `test_${crypto.randomBytes(6).toString('hex')}` })]] as [string, () => Record<string, string>][])
     : []),
@@ -37,6 +35,7 @@ describe.each(DATABASES)('SIGKILL during a stream of transactions and writes (%s
     token = await auth.tokenFor({ ...ACTORS.admin } as never);
     Object.assign(env, database(), { VALIDATE_DMP_PROFILES: 'false' });
   });
+  afterAll(removeTempDirs);
 
   const call = async (server: ServerProcess, method: string, p: string, body?: unknown) => {
     const res = await fetch(`${server.url}/fhir/${p}`, {

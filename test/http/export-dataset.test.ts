@@ -3,6 +3,7 @@ import { openTestApp, type TestApp } from '../support/app';
 import { allResources, generateDataset, loadDataset, PARALLEL_WRITES, PATIENTS_PER_ADAPTER } from '../support/dataset';
 import { allPages } from '../support/oracle';
 import { STORES } from '../support/stores';
+import { removeTempDirs } from '../support/temp-dirs';
 import { download, exportSettings, runExport } from './export-support';
 
 /**
@@ -41,3 +42,6 @@ describe.each(STORES)('$export of the data set equals a search of every type ($n
     }
   }, 300_000);
 });
+
+// The export directories of every block, once all have run.
+afterAll(removeTempDirs);

@@ -1,14 +1,12 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Resource } from '@medplum/fhirtypes';
 import request from 'supertest';
 import type { Express } from 'express';
+import { tempDir } from '../support/temp-dirs';
 import type { ExportSettings } from '../../src/fhir/export/jobs';
 
 /** A fresh export directory and its settings. */
 export function exportSettings(ttlSeconds = 3600, maxRunning = 4): ExportSettings {
-  return { dir: fs.mkdtempSync(path.join(os.tmpdir(), 'dmp-export-test-')), ttlSeconds, maxRunning };
+  return { dir: tempDir('dmp-export-test-'), ttlSeconds, maxRunning };
 }
 
 export interface Manifest {

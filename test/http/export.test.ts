@@ -6,6 +6,7 @@ import { Label } from '../../src/access/codes';
 import { patientChain } from '../../src/audit/codes';
 import { dmpDocument, dmpPatient, openDmpWorld, type ActorName, type DmpWorld } from '../support/dmp-world';
 import { STORES } from '../support/stores';
+import { removeTempDirs } from '../support/temp-dirs';
 import { download, exportSettings, refsOf, runExport } from './export-support';
 
 const local = (url: string) => url.replace(/^https:\/\/dmp\.test/, '');
@@ -196,3 +197,6 @@ describe.each(STORES)('export files expire ($name)', (fixture) => {
     }
   });
 });
+
+// The export directories of every block, once all have run.
+afterAll(removeTempDirs);

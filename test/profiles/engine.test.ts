@@ -1,9 +1,9 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ElementDefinition, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../../src/fhir/definitions';
 import { loadProfileRegistry, validateAgainstProfiles, type ProfileRegistry } from '../../src/fhir/profiles';
+import { removeTempDirs, tempDir } from '../support/temp-dirs';
 
 /**
  * Focused tests of the engine on small profiles written here (as
@@ -81,12 +81,13 @@ const PROFILES: StructureDefinition[] = [
 let registry: ProfileRegistry;
 beforeAll(() => {
   loadDefinitions();
-  const dir = mkdtempSync(join(tmpdir(), 'profiles-'));
+  const dir = tempDir('profiles-');
   mkdirSync(join(dir, 'p'));
   PROFILES.forEach((p) => writeFileSync(join(dir, 'p', `${p.id}.json`), JSON.stringify(p)));
   writeFileSync(join(dir, 'p', 'vs.json'), JSON.stringify(VS));
   registry = loadProfileRegistry([join(dir, 'p')]);
 });
+afterAll(removeTempDirs);
 
 const run = (r: Record<string, unknown>, p: string) =>
   validateAgainstProfiles(registry, r as unknown as Resource, [BASE + p]).map((i) => [i.severity, i.code, i.expression?.[0]]);

@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pino from 'pino';
 import { createApp } from '../../src/app';
@@ -7,10 +6,11 @@ import { loadDefinitions } from '../../src/fhir/definitions';
 import { ConformanceLoadError, loadProfileRegistry } from '../../src/fhir/profiles';
 import { loadConformance } from '../../src/fhir/profiles/loader';
 import { STORES } from '../support/stores';
+import { removeTempDirs, tempDir } from '../support/temp-dirs';
 
 /** A folder holding one file with this content (and nothing else). */
 function folderWith(name: string, content: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'conf-'));
+  const dir = tempDir('conf-');
   writeFileSync(join(dir, name), content);
   return dir;
 }
@@ -20,6 +20,7 @@ const sd = (extra: Record<string, unknown>) =>
 
 describe('loading profiles/ and terminology/', () => {
   beforeAll(() => loadDefinitions());
+  afterAll(removeTempDirs);
 
   test.each([
     ['bad.json', '{ nope', /bad\.json: not valid JSON/],
@@ -55,7 +56,7 @@ describe('loading profiles/ and terminology/', () => {
   });
 
   test('terminology/access/ (the access matrix, plain JSON) is not read; package manifests are skipped', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'conf-'));
+    const dir = tempDir('conf-');
     mkdirSync(join(dir, 'access'));
     writeFileSync(join(dir, 'access', 'matrix.json'), JSON.stringify({ professions: { '10': ['*'] } }));
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'x' }));

@@ -43,6 +43,7 @@ export function jwksFile(auth: TestAuth): string {
 /** Starts the server with the test key trusted and `env` added; resolves once /fhir/metadata answers. */
 export async function startServer(env: Record<string, string>, auth: TestAuth): Promise<ServerProcess> {
   const port = await freePort();
+  const jwks = jwksFile(auth);
   const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'server.js')], {
     env: {
       PATH: process.env.PATH,
@@ -51,12 +52,14 @@ export async function startServer(env: Record<string, string>, auth: TestAuth): 
       LOG_LEVEL: 'warn',
       AUTH_ISSUER: TEST_ISSUER,
       AUTH_AUDIENCE: TEST_AUDIENCE,
-      AUTH_JWKS_FILE: jwksFile(auth),
+      AUTH_JWKS_FILE: jwks,
       BASE_URL: TEST_AUDIENCE,
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  // The key file is the child's alone: gone with it.
+  child.once('exit', () => fs.rmSync(path.dirname(jwks), { recursive: true, force: true }));
   let stderr = '';
   child.stderr?.on('data', (d) => (stderr += String(d)));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
